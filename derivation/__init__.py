@@ -1,0 +1,77 @@
+"""Exact neural-network arithmetic, written out as a step-by-step derivation.
+
+Build a network from exact values, train it, and render the solution:
+
+>>> import derivation as dv
+>>> net = dv.Network([
+...     dv.Layer([[1], [1]], ["-0.5", "-0.5"], "relu"),
+...     dv.Layer([[1, 1]], ["-0.5"], "identity"),
+... ])
+>>> trace = dv.train(net, x=[4], y=[1], learning_rate="0.01", steps=1)
+>>> trace.steps[0].loss
+441/8
+>>> trace.final_network.layers[0].W.T
+Matrix([[-1/50, -1/50]])
+
+The renderers live in :mod:`derivation.render`; they are imported on first
+use so that loading the engine stays quick.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .activations import Activation, get_activation
+from .bundled import example_names, example_text
+from .engine import forward, gradient_step, solve, train
+from .errors import DerivationError, NumberError, SpecError
+from .losses import Loss, get_loss
+from .network import Layer, Network
+from .numbers import latex_number, parse_number, to_exact
+from .spec import Spec, load_spec, parse_spec
+from .trace import LayerStep, Step, Trace
+
+if TYPE_CHECKING:
+    from .render import Notation, render_json, render_latex
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation",
+    "DerivationError",
+    "Layer",
+    "LayerStep",
+    "Loss",
+    "Network",
+    "Notation",
+    "NumberError",
+    "Spec",
+    "SpecError",
+    "Step",
+    "Trace",
+    "example_names",
+    "example_text",
+    "forward",
+    "get_activation",
+    "get_loss",
+    "gradient_step",
+    "latex_number",
+    "load_spec",
+    "parse_number",
+    "parse_spec",
+    "render_json",
+    "render_latex",
+    "solve",
+    "to_exact",
+    "train",
+]
+
+_RENDER_NAMES = {"Notation", "render_json", "render_latex"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENDER_NAMES:
+        from . import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module 'derivation' has no attribute {name!r}")

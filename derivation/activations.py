@@ -1,0 +1,149 @@
+"""Activation functions: value, derivative and LaTeX definition side by side.
+
+Each activation acts element-wise on a column of pre-activations ``z``. The
+exact engine calls :meth:`Activation.value` and :meth:`Activation.derivative`
+on SymPy matrices; the renderers read :attr:`Activation.definition` and
+:attr:`Activation.derivative_definition` to state the function once.
+
+>>> relu = get_activation("relu")
+>>> relu.value(sympy.Matrix([-1, 0, 2]))
+Matrix([
+[0],
+[0],
+[2]])
+>>> relu.derivative(sympy.Matrix([-1, 0, 2])).T
+Matrix([[0, 0, 1]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy
+
+from .errors import DerivationError
+
+ScalarFunction = Callable[[sympy.Expr], sympy.Expr]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An element-wise activation function ``a = f(z)``.
+
+    Attributes
+    ----------
+    name
+        The name used in spec files, such as ``"relu"``.
+    function
+        ``f`` on one exact value.
+    slope
+        ``f'`` on one exact value.
+    definition
+        LaTeX for ``f(z)``, written with ``z`` as the argument.
+    derivative_definition
+        LaTeX for ``f'(z)``.
+    latex_name
+        How ``f`` is written in equations, such as ``\\operatorname{ReLU}``.
+    """
+
+    name: str
+    function: ScalarFunction
+    slope: ScalarFunction
+    definition: str
+    derivative_definition: str
+    latex_name: str
+
+    def value(self, z: sympy.Matrix) -> sympy.Matrix:
+        """Apply ``f`` to every entry of ``z``."""
+        return z.applyfunc(self.function)
+
+    def derivative(self, z: sympy.Matrix) -> sympy.Matrix:
+        """Apply ``f'`` to every entry of ``z``."""
+        return z.applyfunc(self.slope)
+
+    @property
+    def is_identity(self) -> bool:
+        """Whether ``f(z) = z``, so that equations may leave ``f`` out."""
+        return self.name == "identity"
+
+
+def _relu(z: sympy.Expr) -> sympy.Expr:
+    return z if z > 0 else sympy.Integer(0)
+
+
+def _relu_slope(at_zero: sympy.Integer) -> ScalarFunction:
+    def slope(z: sympy.Expr) -> sympy.Expr:
+        if z == 0:
+            return at_zero
+        return sympy.Integer(1) if z > 0 else sympy.Integer(0)
+
+    return slope
+
+
+def relu(derivative_at_zero: int = 0) -> Activation:
+    """Return ReLU with the given convention for ``ReLU'(0)`` (0 or 1).
+
+    Textbooks differ on the value of the derivative at the kink, so the
+    convention is stated in the rendered definition.
+
+    Raises
+    ------
+    DerivationError
+        If ``derivative_at_zero`` is not 0 or 1.
+    """
+    if derivative_at_zero not in (0, 1):
+        raise DerivationError(
+            f"ReLU'(0) must be 0 or 1, not {derivative_at_zero!r}"
+        )
+    at_zero = sympy.Integer(derivative_at_zero)
+    if derivative_at_zero == 0:
+        derivative_definition = r"\begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}"
+    else:
+        derivative_definition = r"\begin{cases} 1 & z \ge 0 \\ 0 & z < 0 \end{cases}"
+    return Activation(
+        name="relu",
+        function=_relu,
+        slope=_relu_slope(at_zero),
+        definition=r"\max(0, z)",
+        derivative_definition=derivative_definition,
+        latex_name=r"\operatorname{ReLU}",
+    )
+
+
+def identity() -> Activation:
+    """Return the identity activation ``f(z) = z``."""
+    return Activation(
+        name="identity",
+        function=lambda z: z,
+        slope=lambda z: sympy.Integer(1),
+        definition="z",
+        derivative_definition="1",
+        latex_name=r"\operatorname{id}",
+    )
+
+
+_FACTORIES: dict[str, Callable[..., Activation]] = {
+    "identity": identity,
+    "relu": relu,
+}
+
+ACTIVATION_NAMES = tuple(_FACTORIES)
+
+
+def get_activation(name: str, *, relu_derivative_at_zero: int = 0) -> Activation:
+    """Look up an activation by its spec name.
+
+    Raises
+    ------
+    DerivationError
+        If the name is unknown; the message lists the supported names.
+    """
+    if name == "relu":
+        return relu(relu_derivative_at_zero)
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise DerivationError(
+            f"unknown activation {name!r}; supported: {', '.join(ACTIVATION_NAMES)}"
+        )
+    return factory()

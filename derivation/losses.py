@@ -1,0 +1,106 @@
+"""Loss functions: value, gradient and LaTeX definition side by side.
+
+A loss compares the network output ``a`` (a column) with the target ``y``.
+
+>>> loss = get_loss("half_squared_error")
+>>> a, y = sympy.Matrix([sympy.Rational(25, 2)]), sympy.Matrix([1])
+>>> loss.value(a, y)
+529/8
+>>> loss.gradient(a, y)
+Matrix([[23/2]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy
+
+from .errors import DerivationError
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss ``L(a, y)`` with its gradient with respect to the output ``a``.
+
+    Attributes
+    ----------
+    name
+        The name used in spec files.
+    value
+        ``L`` as an exact scalar.
+    gradient
+        ``dL/da`` as a column shaped like ``a``.
+    definition
+        LaTeX for ``L``, a template with the fields ``{a}`` (the output
+        symbol) and ``{y}`` (the target symbol).
+    gradient_definition
+        LaTeX for ``dL/da``, a template with the same fields.
+    substituted
+        LaTeX for ``L`` with the numbers of ``a`` and ``y`` written in, given
+        a function that writes one number.
+    """
+
+    name: str
+    value: Callable[[sympy.Matrix, sympy.Matrix], sympy.Expr]
+    gradient: Callable[[sympy.Matrix, sympy.Matrix], sympy.Matrix]
+    definition: str
+    gradient_definition: str
+    substituted: Callable[
+        [sympy.Matrix, sympy.Matrix, Callable[[sympy.Expr], str]], str
+    ]
+
+
+def _half_squared_error(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
+    residual = a - y
+    return sum(residual.applyfunc(lambda r: r**2), sympy.Integer(0)) / 2
+
+
+def _half_squared_error_substituted(
+    a: sympy.Matrix, y: sympy.Matrix, write: Callable[[sympy.Expr], str]
+) -> str:
+    terms = " + ".join(
+        rf"\left({write(output)} - {_parenthesized(write(target))}\right)^2"
+        for output, target in zip(a, y)
+    )
+    return rf"\frac{{1}}{{2}} \left[{terms}\right]"
+
+
+def _parenthesized(latex: str) -> str:
+    return rf"\left({latex}\right)" if latex.startswith("-") else latex
+
+
+def half_squared_error() -> Loss:
+    """Return ``L = 1/2 * sum_i (a_i - y_i)^2``, whose gradient is ``a - y``."""
+    return Loss(
+        name="half_squared_error",
+        value=_half_squared_error,
+        gradient=lambda a, y: a - y,
+        definition=r"\frac{{1}}{{2}} \sum_{{i}} \left({a}_i - {y}_i\right)^2",
+        gradient_definition="{a} - {y}",
+        substituted=_half_squared_error_substituted,
+    )
+
+
+_FACTORIES: dict[str, Callable[[], Loss]] = {
+    "half_squared_error": half_squared_error,
+}
+
+LOSS_NAMES = tuple(_FACTORIES)
+
+
+def get_loss(name: str) -> Loss:
+    """Look up a loss by its spec name.
+
+    Raises
+    ------
+    DerivationError
+        If the name is unknown; the message lists the supported names.
+    """
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise DerivationError(
+            f"unknown loss {name!r}; supported: {', '.join(LOSS_NAMES)}"
+        )
+    return factory()

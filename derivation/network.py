@@ -1,0 +1,159 @@
+"""Dense layers and networks with exact parameters.
+
+A layer computes ``z = W a + b`` and ``a' = f(z)``, where ``a`` is the column
+of the layer's inputs, ``W`` is shaped (units of this layer) x (units of the
+layer before) and ``b`` is a column with one entry per unit.
+
+>>> net = Network([
+...     Layer([[1], [1]], ["-0.5", "-0.5"], "relu"),
+...     Layer([[1, 1]], [0], "identity"),
+... ])
+>>> net.widths
+(1, 2, 1)
+>>> net.layers[0].b.T
+Matrix([[-1/2, -1/2]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sympy
+
+from .activations import Activation, get_activation
+from .errors import DerivationError
+from .numbers import to_exact
+
+
+def exact_matrix(values: object, name: str = "value") -> sympy.Matrix:
+    """Build an exact SymPy matrix from nested lists, a flat list or a matrix.
+
+    A flat list becomes a column, which is how vectors enter the network.
+
+    Raises
+    ------
+    DerivationError
+        If the rows differ in length or an entry is not an exact number.
+    """
+    if isinstance(values, sympy.MatrixBase):
+        rows = values.tolist()
+    elif isinstance(values, Sequence) and not isinstance(values, str):
+        rows = [list(row) if _is_row(row) else [row] for row in values]
+    else:
+        rows = [[values]]
+
+    widths = {len(row) for row in rows}
+    if len(widths) > 1:
+        raise DerivationError(f"{name}: rows have different lengths {sorted(widths)}")
+    return sympy.Matrix([[to_exact(entry) for entry in row] for row in rows])
+
+
+def _is_row(entry: object) -> bool:
+    return isinstance(entry, Iterable) and not isinstance(entry, str)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A dense layer: weights ``W``, biases ``b`` and an activation ``f``.
+
+    Parameters
+    ----------
+    W
+        Weights shaped (units) x (inputs), as nested lists or a matrix.
+    b
+        Biases, one per unit, as a flat list or a column.
+    activation
+        An :class:`Activation` or its name, such as ``"relu"``.
+
+    Raises
+    ------
+    DerivationError
+        If ``b`` is not a column with one entry per row of ``W``, an entry is
+        not exact, or the activation is unknown.
+    """
+
+    W: sympy.Matrix
+    b: sympy.Matrix
+    activation: Activation
+
+    def __init__(
+        self,
+        W: object,
+        b: object,
+        activation: Activation | str = "identity",
+    ) -> None:
+        weights = exact_matrix(W, "weights")
+        biases = exact_matrix(b, "biases")
+        if biases.shape != (weights.rows, 1):
+            raise DerivationError(
+                f"biases: expected {weights.rows} values (one per unit), "
+                f"found a {biases.rows}x{biases.cols} matrix"
+            )
+        if isinstance(activation, str):
+            activation = get_activation(activation)
+        object.__setattr__(self, "W", weights)
+        object.__setattr__(self, "b", biases)
+        object.__setattr__(self, "activation", activation)
+
+    @property
+    def units(self) -> int:
+        """Number of units, the rows of ``W``."""
+        return int(self.W.rows)
+
+    @property
+    def inputs(self) -> int:
+        """Number of inputs, the columns of ``W``."""
+        return int(self.W.cols)
+
+    def with_parameters(self, W: sympy.Matrix, b: sympy.Matrix) -> Layer:
+        """Return the same layer with new weights and biases.
+
+        The engine calls this with matrices it computed itself, so the
+        entries are not validated again.
+        """
+        layer = object.__new__(Layer)
+        object.__setattr__(layer, "W", W)
+        object.__setattr__(layer, "b", b)
+        object.__setattr__(layer, "activation", self.activation)
+        return layer
+
+
+@dataclass(frozen=True)
+class Network:
+    """A stack of dense layers, each fed by the one before.
+
+    Raises
+    ------
+    DerivationError
+        If there are no layers or the widths of two neighbours disagree.
+    """
+
+    layers: tuple[Layer, ...]
+
+    def __init__(self, layers: Iterable[Layer]) -> None:
+        stack = tuple(layers)
+        if not stack:
+            raise DerivationError("a network needs at least one layer")
+        for number, (before, after) in enumerate(zip(stack, stack[1:]), start=2):
+            if after.inputs != before.units:
+                raise DerivationError(
+                    f"layer {number}: weights: expected {before.units} columns "
+                    f"(the units of layer {number - 1}), found {after.inputs}"
+                )
+        object.__setattr__(self, "layers", stack)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Widths from the input to the output, such as ``(1, 2, 2, 1)``."""
+        return (self.layers[0].inputs, *(layer.units for layer in self.layers))
+
+    @property
+    def inputs(self) -> int:
+        """Number of inputs of the first layer."""
+        return self.layers[0].inputs
+
+    @property
+    def outputs(self) -> int:
+        """Number of units of the last layer."""
+        return self.layers[-1].units

@@ -1,0 +1,251 @@
+"""Exact numbers: reading them from text and writing them for people.
+
+Numbers arrive as TOML integers, TOML decimals (kept as the text the file
+holds, never as a binary float), Python ints and fractions, or strings in one
+of these forms::
+
+    42   -7   0.01   .5   2.5e-3   -3/8   1_000
+
+All become SymPy ``Rational`` values. The grammar is a fixed regular
+expression, so no text is ever evaluated as code.
+
+>>> parse_number("0.01")
+1/100
+>>> parse_number("-3/8")
+-3/8
+>>> latex_number(parse_number("-0.59885"))
+'-0.59885'
+>>> latex_number(parse_number("1/3"))
+'\\\\frac{1}{3}'
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from fractions import Fraction
+from numbers import Rational as RationalABC
+
+import sympy
+
+from .errors import NumberError
+
+# Exponents beyond this size in scientific notation would create numbers with
+# millions of digits from a few characters of text, so they are rejected.
+MAX_EXPONENT = 1000
+# Digits in a single written number; a longer one is almost surely a mistake.
+MAX_DIGITS = 1000
+
+_DIGITS = r"\d+(?:_\d+)*"
+_DECIMAL = re.compile(
+    rf"(?P<sign>[+-]?)(?P<int>{_DIGITS})?(?:\.(?P<frac>{_DIGITS})?)?"
+    r"(?:[eE](?P<exp>[+-]?\d+))?",
+    re.ASCII,
+)
+_FRACTION = re.compile(
+    rf"(?P<num>[+-]?{_DIGITS})\s*/\s*(?P<den>[+-]?{_DIGITS})", re.ASCII
+)
+
+
+class DecimalText(str):
+    """The text of a TOML float, kept as written so that it can be read exactly.
+
+    ``tomllib`` hands the source text of every float to its ``parse_float``
+    hook; returning this marker defers the conversion to the spec reader,
+    which knows the key path to name if the text is ``inf`` or ``nan``.
+    """
+
+
+def parse_number(text: str) -> sympy.Rational:
+    """Parse an integer, decimal, fraction or scientific-notation number.
+
+    Parameters
+    ----------
+    text
+        The number as written, such as ``"0.5975"``, ``"-3/8"`` or ``"2.5e-3"``.
+        Surrounding spaces and ``_`` between digits are allowed.
+
+    Returns
+    -------
+    sympy.Rational
+        The exact value.
+
+    Raises
+    ------
+    NumberError
+        If the text is not one of the supported forms, has a zero
+        denominator, or is too long (more than ``MAX_DIGITS`` digits or an
+        exponent beyond ``MAX_EXPONENT``).
+
+    >>> parse_number("2.5e-3")
+    1/400
+    >>> parse_number("1/0")
+    Traceback (most recent call last):
+    ...
+    derivation.errors.NumberError: '1/0' has a zero denominator
+    """
+    stripped = text.strip()
+    if sum(ch in "0123456789" for ch in stripped) > MAX_DIGITS:
+        raise NumberError(
+            f"number with more than {MAX_DIGITS} digits: {_preview(stripped)}"
+        )
+
+    fraction = _FRACTION.fullmatch(stripped)
+    if fraction:
+        numerator = int(fraction["num"])
+        denominator = int(fraction["den"])
+        if denominator == 0:
+            raise NumberError(f"{text!r} has a zero denominator")
+        return sympy.Rational(numerator, denominator)
+
+    decimal = _DECIMAL.fullmatch(stripped)
+    if not decimal or not (decimal["int"] or decimal["frac"]):
+        raise NumberError(
+            f"{_preview(text)!r} is not a number; write an integer, a decimal "
+            "(0.5), a fraction (-3/8) or scientific notation (2.5e-3)"
+        )
+    return _decimal_value(decimal)
+
+
+def _decimal_value(match: re.Match[str]) -> sympy.Rational:
+    whole = (match["int"] or "0").replace("_", "")
+    fraction = (match["frac"] or "").replace("_", "")
+    exponent = int(match["exp"] or 0)
+    if abs(exponent) > MAX_EXPONENT:
+        raise NumberError(
+            f"exponent {exponent} is out of range; "
+            f"exponents from -{MAX_EXPONENT} to {MAX_EXPONENT} are supported"
+        )
+
+    digits = int(whole + fraction)
+    scale = exponent - len(fraction)
+    value = (
+        sympy.Rational(digits * 10**scale)
+        if scale >= 0
+        else sympy.Rational(digits, 10**-scale)
+    )
+    return -value if match["sign"] == "-" else value
+
+
+def _preview(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def to_exact(value: object) -> sympy.Rational:
+    """Convert a Python value to an exact ``Rational``.
+
+    Integers, ``fractions.Fraction``, ``decimal.Decimal``, SymPy rationals and
+    strings (read by :func:`parse_number`) are accepted. Floats are rejected,
+    because ``0.1`` as a float is not one tenth.
+
+    Raises
+    ------
+    NumberError
+        For floats, booleans, non-finite decimals and anything that is not a
+        number.
+
+    >>> to_exact(Fraction(1, 3))
+    1/3
+    >>> to_exact(0.1)
+    Traceback (most recent call last):
+    ...
+    derivation.errors.NumberError: 0.1 is a binary float, which is not exact; \
+write it as a string such as '0.1' or as a Fraction
+    """
+    if isinstance(value, bool):
+        raise NumberError(f"{value!r} is a boolean, not a number")
+    if isinstance(value, sympy.Rational):
+        return value
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if isinstance(value, str):
+        return parse_number(value)
+    if isinstance(value, float):
+        raise NumberError(
+            f"{value!r} is a binary float, which is not exact; write it as a "
+            f"string such as '{value!r}' or as a Fraction"
+        )
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise NumberError(f"{value} is not a finite number")
+        return _from_fraction(Fraction(value))
+    if isinstance(value, RationalABC):
+        return _from_fraction(Fraction(value.numerator, value.denominator))
+    raise NumberError(f"{value!r} of type {type(value).__name__} is not a number")
+
+
+def _from_fraction(value: Fraction) -> sympy.Rational:
+    return sympy.Rational(value.numerator, value.denominator)
+
+
+def terminates(value: sympy.Rational) -> bool:
+    """Return whether the decimal expansion of ``value`` is finite.
+
+    >>> terminates(sympy.Rational(239, 400)), terminates(sympy.Rational(1, 3))
+    (True, False)
+    """
+    denominator = int(value.q)
+    twos = _multiplicity(denominator, 2)
+    fives = _multiplicity(denominator, 5)
+    return denominator == 2**twos * 5**fives
+
+
+def decimal_string(value: sympy.Rational) -> str:
+    """Write a terminating rational as an exact decimal, with no trailing zeros.
+
+    Raises
+    ------
+    ValueError
+        If the decimal expansion of ``value`` does not terminate.
+
+    >>> decimal_string(sympy.Rational(-11977, 20000))
+    '-0.59885'
+    """
+    if not terminates(value):
+        raise ValueError(f"{value} has no finite decimal expansion")
+    numerator, denominator = int(value.p), int(value.q)
+    places = max(_multiplicity(denominator, 2), _multiplicity(denominator, 5))
+    scaled = abs(numerator) * 10**places // denominator
+    sign = "-" if numerator < 0 else ""
+    digits = str(scaled).rjust(places + 1, "0")
+    if places == 0:
+        return sign + digits
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+def _multiplicity(number: int, prime: int) -> int:
+    count = 0
+    while number % prime == 0:
+        number //= prime
+        count += 1
+    return count
+
+
+def exact_string(value: sympy.Expr) -> str:
+    """Write an exact value as plain text: ``"2/25"``, ``"-7"``.
+
+    This is the form used in JSON output, and :func:`parse_number` reads it
+    back to the same value.
+
+    >>> exact_string(sympy.Rational(2, 25))
+    '2/25'
+    """
+    return str(value)
+
+
+def latex_number(value: sympy.Expr) -> str:
+    """Write an exact value in LaTeX: a decimal if it terminates, else ``\\frac``.
+
+    Non-rational values (symbols, closed forms) go through ``sympy.latex``.
+
+    >>> latex_number(sympy.Rational(-1, 3))
+    '-\\\\frac{1}{3}'
+    >>> latex_number(sympy.Integer(92))
+    '92'
+    """
+    if not isinstance(value, sympy.Rational):
+        return sympy.latex(value)
+    if terminates(value):
+        return decimal_string(value)
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(int(value.p))}}}{{{int(value.q)}}}"

@@ -1,0 +1,19 @@
+"""The trace as JSON, every value an exact string such as ``"2/25"``."""
+
+from __future__ import annotations
+
+import json
+
+from ..trace import Trace
+
+
+def render_json(trace: Trace, *, title: str | None = None) -> str:
+    """Write the whole trace as indented JSON.
+
+    Column vectors are flat lists and other matrices lists of rows; every
+    number is an exact string that :func:`derivation.numbers.parse_number`
+    reads back to the same value.
+    """
+    document = {"title": title} if title else {}
+    document |= trace.to_dict()
+    return json.dumps(document, indent=2) + "\n"

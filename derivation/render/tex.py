@@ -1,0 +1,143 @@
+"""LaTeX building blocks with an estimate of their printed width.
+
+Equations are chains such as ``z = W a + b = [...] [...] + [...] = [...]``.
+A chain that fits the line is set on one row; a longer one puts each
+right-hand side on its own row, aligned at the relation sign. To decide,
+every piece carries an estimate of its width in em, taken from the
+character counts of its numbers: pdfTeX's real widths are not known before
+compiling, so the estimates err on the wide side.
+
+>>> import sympy
+>>> piece = matrix(sympy.Matrix([[1, sympy.Rational(1, 3)]]))
+>>> piece.latex
+'\\\\begin{bmatrix} 1 & \\\\frac{1}{3} \\\\end{bmatrix}'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy
+
+from ..numbers import latex_number, terminates
+
+# Width of the text block of the standalone document (A4, 2 cm margins, 11pt
+# type) is about 44 em; chains are broken well before that because the
+# estimates below are rough.
+LINE_BUDGET_EM = 38.0
+
+# Approximate advance widths in em of Computer Modern at text size.
+_DIGIT_EM = 0.5
+_SCRIPT_DIGIT_EM = 0.36
+_MINUS_EM = 0.78
+_BRACKETS_EM = 1.0
+_COLUMN_GAP_EM = 1.0
+
+_SPECIAL_CHARACTERS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A fragment of math-mode LaTeX and its estimated width in em."""
+
+    latex: str
+    width: float
+
+    def __add__(self, other: Piece) -> Piece:
+        return Piece(f"{self.latex} {other.latex}", self.width + other.width)
+
+
+def symbol(latex: str, width: float = 2.0) -> Piece:
+    """Wrap a symbol or operator whose width is known to the caller."""
+    return Piece(latex, width)
+
+
+def number(value: sympy.Expr) -> Piece:
+    """Write an exact value as a displayed scalar (decimal or ``\\frac``)."""
+    return Piece(latex_number(value), _number_width(value, _DIGIT_EM))
+
+
+def matrix(values: sympy.Matrix) -> Piece:
+    """Write a matrix as a ``bmatrix``; a 1x1 matrix keeps its brackets."""
+    rows = values.tolist()
+    body = r" \\ ".join(" & ".join(latex_number(entry) for entry in row) for row in rows)
+    columns = list(zip(*rows))
+    width = _BRACKETS_EM + sum(
+        max(_number_width(entry, _DIGIT_EM, in_matrix=True) for entry in column)
+        for column in columns
+    ) + _COLUMN_GAP_EM * (len(columns) - 1)
+    return Piece(rf"\begin{{bmatrix}} {body} \end{{bmatrix}}", width)
+
+
+def applied(function: str, argument: Piece, width: float = 2.5) -> Piece:
+    """Write ``function(argument)`` with brackets that grow with the argument."""
+    return Piece(
+        rf"{function}\left({argument.latex}\right)", argument.width + width + 0.8
+    )
+
+
+def _number_width(value: sympy.Expr, digit: float, in_matrix: bool = False) -> float:
+    if not isinstance(value, sympy.Rational):
+        return len(sympy.latex(value)) * digit
+    sign = _MINUS_EM if value < 0 else 0.0
+    if terminates(value):
+        return sign + len(latex_number(abs(value))) * digit
+    numerator, denominator = str(abs(value.p)), str(value.q)
+    # In matrices and inline, \frac is set at script size.
+    size = _SCRIPT_DIGIT_EM if in_matrix else digit
+    return sign + max(len(numerator), len(denominator)) * size + 0.3
+
+
+def chain_rows(
+    left: Piece,
+    sides: Sequence[Piece],
+    relation: str = "=",
+    budget: float = LINE_BUDGET_EM,
+) -> list[str]:
+    """Lay out ``left = sides[0] = sides[1] = ...`` as rows of an ``align*``.
+
+    The first relation is ``relation`` (``=`` or ``\\leftarrow``); the rest
+    are ``=``. Everything goes on one row when the estimate fits ``budget``.
+    """
+    total = left.width + sum(side.width + 1.5 for side in sides)
+    first = f"{left.latex} &{relation} {sides[0].latex}"
+    rest = [side.latex for side in sides[1:]]
+    if total <= budget:
+        return [" = ".join([first, *rest])]
+    return [first, *(f"&= {side}" for side in rest)]
+
+
+def align(rows: Sequence[str]) -> str:
+    """Set rows in an ``align*`` environment, with a little space between rows."""
+    body = " \\\\[1ex]\n".join(rows)
+    return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
+
+
+def escape_text(text: str) -> str:
+    """Escape text for LaTeX's text mode so it prints literally.
+
+    >>> escape_text(r"50% of \\input{x}")
+    '50\\\\% of \\\\textbackslash{}input\\\\{x\\\\}'
+    """
+    return "".join(_SPECIAL_CHARACTERS.get(ch, ch) for ch in text)
+
+
+def joined(pieces: Sequence[Piece], separator: Piece | None = None) -> Piece:
+    """Concatenate pieces, with ``separator`` between neighbours."""
+    result = pieces[0]
+    for piece in pieces[1:]:
+        result = result + separator + piece if separator else result + piece
+    return result
+

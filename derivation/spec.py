@@ -1,0 +1,327 @@
+"""Spec files: a training exercise written in TOML, read into exact values.
+
+A spec names the network, one training sample and the training settings::
+
+    title = "Two steps through a small ReLU network"   # optional
+
+    [network]
+    inputs = 1
+    relu_derivative_at_zero = 0     # optional, 0 (default) or 1
+
+    [[layer]]                       # one table per layer, input side first
+    activation = "relu"             # identity | relu
+    weights = [[1], [1]]            # (units) x (inputs); a scalar fills it
+    biases = [-0.5, -0.5]           # one per unit; a scalar fills it
+
+    [data]
+    x = [4]
+    y = [1]
+
+    [training]
+    loss = "half_squared_error"
+    learning_rate = 0.01
+    steps = 2
+
+Numbers may be TOML integers, TOML decimals (read exactly as written, so
+``0.01`` is 1/100) or strings such as ``"-3/8"`` and ``"2.5e-3"``. Every
+error names the file, the key path (layers counted from 1), what was expected
+and what was found.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy
+
+from .activations import ACTIVATION_NAMES, get_activation
+from .errors import NumberError, SpecError
+from .losses import LOSS_NAMES, Loss, get_loss
+from .network import Layer, Network
+from .numbers import DecimalText, parse_number
+
+_TOP_KEYS = ("title", "network", "layer", "data", "training")
+_NETWORK_KEYS = ("inputs", "relu_derivative_at_zero")
+_LAYER_KEYS = ("activation", "weights", "biases", "relu_derivative_at_zero")
+_DATA_KEYS = ("x", "y")
+_TRAINING_KEYS = ("loss", "learning_rate", "steps")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated exercise: the network, one sample and how to train on it."""
+
+    network: Network
+    x: sympy.Matrix
+    y: sympy.Matrix
+    loss: Loss
+    learning_rate: sympy.Rational
+    steps: int
+    title: str | None = None
+    source: str | None = None
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file.
+
+    Raises
+    ------
+    SpecError
+        If the file cannot be read, is not UTF-8 TOML, or does not describe a
+        consistent exercise. The message starts with the file name.
+    """
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        found = "nothing (file not found)"
+        raise SpecError("", "a spec file", found, source=source) from None
+    except OSError as error:
+        found = f"a path that cannot be read ({error.strerror or error})"
+        raise SpecError("", "a readable spec file", found, source=source) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        found = f"the byte 0x{data[error.start]:02x} at offset {error.start}"
+        raise SpecError("", "UTF-8 text", found, source=source) from None
+    return parse_spec(text, source=source)
+
+
+def parse_spec(text: str, source: str = "<spec>") -> Spec:
+    """Validate the text of a spec file; ``source`` names it in errors.
+
+    >>> spec = parse_spec('''
+    ... [network]
+    ... inputs = 1
+    ... [[layer]]
+    ... activation = "identity"
+    ... weights = 2
+    ... biases = 0
+    ... [data]
+    ... x = [1]
+    ... y = [3]
+    ... [training]
+    ... loss = "half_squared_error"
+    ... learning_rate = 0.5
+    ... steps = 1
+    ... ''')
+    >>> spec.learning_rate, spec.network.layers[0].W
+    (1/2, Matrix([[2]]))
+    """
+    try:
+        document = tomllib.loads(text, parse_float=DecimalText)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError("", "valid TOML", str(error), source=source) from None
+    except (ValueError, RecursionError) as error:
+        raise SpecError("", "valid TOML", _describe_error(error), source=source) from None
+
+    try:
+        return _read_document(document, source)
+    except SpecError as error:
+        raise error.in_file(source) from None
+
+
+def _describe_error(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "arrays or tables nested too deeply"
+    return str(error)
+
+
+def _read_document(document: dict[str, Any], source: str) -> Spec:
+    _reject_unknown_keys(document, _TOP_KEYS, "")
+    title = document.get("title")
+    if title is not None and not isinstance(title, str):
+        raise SpecError("title", "a string", _describe(title))
+
+    network_table = _table(document, "network", "")
+    _reject_unknown_keys(network_table, _NETWORK_KEYS, "network")
+    inputs = _positive_int(network_table, "inputs", "network")
+    relu_default = _relu_convention(network_table, "network", 0)
+    network = _read_layers(document, inputs, relu_default)
+
+    data = _table(document, "data", "")
+    _reject_unknown_keys(data, _DATA_KEYS, "data")
+    x = _vector(_require(data, "x", "data"), inputs, "data: x")
+    y = _vector(_require(data, "y", "data"), network.outputs, "data: y")
+
+    training = _table(document, "training", "")
+    _reject_unknown_keys(training, _TRAINING_KEYS, "training")
+    loss = _loss(_require(training, "loss", "training"))
+    learning_rate = _number(
+        _require(training, "learning_rate", "training"), "training: learning_rate"
+    )
+    steps = _positive_int(training, "steps", "training")
+
+    return Spec(network, x, y, loss, learning_rate, steps, title, source)
+
+
+def _read_layers(document: Mapping[str, Any], inputs: int, relu_default: int) -> Network:
+    tables = document.get("layer")
+    if not isinstance(tables, list) or not tables:
+        found = "none" if tables is None else _describe(tables)
+        raise SpecError("layer", "at least one [[layer]] table", found)
+
+    layers = []
+    width = inputs
+    for number, table in enumerate(tables, start=1):
+        path = f"layer {number}"
+        if not isinstance(table, dict):
+            raise SpecError(path, "a [[layer]] table", _describe(table))
+        _reject_unknown_keys(table, _LAYER_KEYS, path)
+        layer = _read_layer(table, width, path, relu_default)
+        layers.append(layer)
+        width = layer.units
+    return Network(layers)
+
+
+def _read_layer(table: dict[str, Any], inputs: int, path: str, relu_default: int) -> Layer:
+    name = _require(table, "activation", path)
+    if name not in ACTIVATION_NAMES:
+        raise SpecError(
+            f"{path}: activation",
+            f"one of {', '.join(ACTIVATION_NAMES)}",
+            _describe(name),
+        )
+    convention = _relu_convention(table, path, relu_default)
+    activation = get_activation(name, relu_derivative_at_zero=convention)
+
+    weights_value = _require(table, "weights", path)
+    biases_value = _require(table, "biases", path)
+    units = _units_of(weights_value, biases_value, f"{path}: weights")
+    W = _matrix(weights_value, units, inputs, f"{path}: weights")
+    b = _vector(biases_value, units, f"{path}: biases")
+    return Layer(W, b, activation)
+
+
+def _units_of(weights: Any, biases: Any, path: str) -> int:
+    """Return the number of units of a layer, the row count of its weights.
+
+    Scalar weights fill a matrix with one row per bias, or a single row when
+    the biases are a scalar too.
+    """
+    if isinstance(weights, list):
+        if not weights:
+            raise SpecError(path, "a matrix with at least one row", "an empty list")
+        return len(weights)
+    if isinstance(biases, list) and biases:
+        return len(biases)
+    return 1
+
+
+def _matrix(value: Any, rows: int, cols: int, path: str) -> sympy.Matrix:
+    expected = f"a {rows}x{cols} matrix"
+    if not isinstance(value, list):
+        return sympy.Matrix(rows, cols, lambda i, j: _number(value, path))
+    if not all(isinstance(row, list) for row in value):
+        raise SpecError(path, f"{expected} (a list of rows)", _describe(value))
+
+    lengths = sorted({len(row) for row in value})
+    if len(lengths) > 1:
+        found = "rows of lengths " + ", ".join(str(n) for n in lengths)
+        raise SpecError(path, expected, found)
+    if (len(value), lengths[0]) != (rows, cols):
+        raise SpecError(path, expected, f"{len(value)}x{lengths[0]}")
+
+    return sympy.Matrix(
+        [
+            [_number(entry, f"{path}: row {i}, column {j}") for j, entry in enumerate(row, 1)]
+            for i, row in enumerate(value, 1)
+        ]
+    )
+
+
+def _vector(value: Any, length: int, path: str) -> sympy.Matrix:
+    noun = "value" if length == 1 else "values"
+    expected = f"a list of {length} {noun}"
+    if not isinstance(value, list):
+        scalar = _number(value, path)
+        return sympy.Matrix([scalar] * length)
+    if any(isinstance(entry, list) for entry in value):
+        raise SpecError(path, f"{expected} (a flat list)", "a nested list")
+    if len(value) != length:
+        raise SpecError(path, expected, f"{len(value)}")
+    return sympy.Matrix(
+        [_number(entry, f"{path}: entry {i}") for i, entry in enumerate(value, 1)]
+    )
+
+
+def _number(value: Any, path: str) -> sympy.Rational:
+    expected = "a number (integer, decimal, fraction such as \"-3/8\", or 2.5e-3)"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise SpecError(path, expected, _describe(value))
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    try:
+        return parse_number(value)
+    except NumberError as error:
+        raise SpecError(path, expected, f"{_describe(value)} ({error})") from None
+
+
+def _positive_int(table: Mapping[str, Any], key: str, path: str) -> int:
+    value = _require(table, key, path)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"{path}: {key}", "a positive integer", _describe(value))
+    return value
+
+
+def _relu_convention(table: Mapping[str, Any], path: str, default: int) -> int:
+    value = table.get("relu_derivative_at_zero", default)
+    if isinstance(value, bool) or value not in (0, 1):
+        raise SpecError(f"{path}: relu_derivative_at_zero", "0 or 1", _describe(value))
+    return int(value)
+
+
+def _loss(name: Any) -> Loss:
+    if name not in LOSS_NAMES:
+        raise SpecError("training: loss", f"one of {', '.join(LOSS_NAMES)}", _describe(name))
+    return get_loss(name)
+
+
+def _table(document: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+    value = _require(document, key, path)
+    if not isinstance(value, dict):
+        raise SpecError(_join(path, key), f"a [{key}] table", _describe(value))
+    return value
+
+
+def _require(table: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in table:
+        expected = f"a [{key}] table" if not path else "a value"
+        raise SpecError(_join(path, key), expected, "nothing (the key is missing)")
+    return table[key]
+
+
+def _reject_unknown_keys(table: Mapping[str, Any], known: tuple[str, ...], path: str) -> None:
+    for key in table:
+        if key not in known:
+            raise SpecError(
+                _join(path, key),
+                f"a known key ({', '.join(known)})",
+                f"the unknown key {key!r}",
+            )
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}: {key}" if path else key
+
+
+def _describe(value: Any) -> str:
+    """Describe a TOML value for an error message, briefly."""
+    if isinstance(value, DecimalText):
+        return str(value)
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"a {type(value).__name__} ({value})"

@@ -1,0 +1,167 @@
+"""The record of a training run: every intermediate value of every step.
+
+Names follow the equations of one dense layer ``l``::
+
+    z = W a_prev + b          a = f(z)
+    dz = da * f'(z)           (element-wise)
+    dW = dz a_prev^T          db = dz          da_prev = W^T dz
+    W_after = W - eta dW      b_after = b - eta db
+
+where every ``d`` name is a derivative of the loss ``L``: ``dW`` is dL/dW,
+``da`` is dL/da for this layer's output, and ``da_prev`` is dL/da for its
+input. Vectors are SymPy column matrices.
+
+A :class:`Trace` is plain data: renderers and checkers read it, and nothing
+in it is computed on access except the JSON conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from .losses import Loss
+from .network import Network
+from .numbers import exact_string
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """The values of one layer in one step, before and after its update."""
+
+    W: sympy.Matrix
+    b: sympy.Matrix
+    a_prev: sympy.Matrix
+    z: sympy.Matrix
+    a: sympy.Matrix
+    da: sympy.Matrix
+    slope: sympy.Matrix
+    dz: sympy.Matrix
+    dW: sympy.Matrix
+    db: sympy.Matrix
+    da_prev: sympy.Matrix
+    W_after: sympy.Matrix
+    b_after: sympy.Matrix
+
+    def to_dict(self, number: int) -> dict[str, Any]:
+        """Return the layer's values as exact strings, keyed by readable names."""
+        fields = {
+            "W": self.W,
+            "b": self.b,
+            "input": self.a_prev,
+            "z": self.z,
+            "a": self.a,
+            "dL_da": self.da,
+            "activation_derivative": self.slope,
+            "dL_dz": self.dz,
+            "dL_dW": self.dW,
+            "dL_db": self.db,
+            "dL_da_of_input": self.da_prev,
+            "W_after": self.W_after,
+            "b_after": self.b_after,
+        }
+        return {"layer": number} | {
+            key: matrix_to_json(value) for key, value in fields.items()
+        }
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of gradient descent: forward pass, loss, backward pass, update.
+
+    ``number`` counts from 1, and ``layers[0]`` is the layer fed by ``x``.
+    """
+
+    number: int
+    x: sympy.Matrix
+    y: sympy.Matrix
+    layers: tuple[LayerStep, ...]
+    loss: sympy.Expr
+
+    @property
+    def output(self) -> sympy.Matrix:
+        """The network output ``a`` of the last layer."""
+        return self.layers[-1].a
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the step as JSON-ready data with exact strings."""
+        return {
+            "step": self.number,
+            "loss": exact_string(self.loss),
+            "layers": [
+                layer.to_dict(number)
+                for number, layer in enumerate(self.layers, start=1)
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A whole training run: the problem and the steps taken.
+
+    Attributes
+    ----------
+    network
+        The network before the first step.
+    x, y
+        The input and the target, as columns.
+    loss
+        The loss function.
+    learning_rate
+        The step size ``eta``.
+    steps
+        One :class:`Step` per update, in order.
+    final_network
+        The network after the last step.
+    """
+
+    network: Network
+    x: sympy.Matrix
+    y: sympy.Matrix
+    loss: Loss
+    learning_rate: sympy.Expr
+    steps: tuple[Step, ...]
+    final_network: Network
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the whole trace as JSON-ready data with exact strings.
+
+        Column vectors become flat lists and other matrices lists of rows.
+        """
+        return {
+            "network": {
+                "inputs": self.network.inputs,
+                "layers": [
+                    {
+                        "activation": layer.activation.name,
+                        "W": matrix_to_json(layer.W),
+                        "b": matrix_to_json(layer.b),
+                    }
+                    for layer in self.network.layers
+                ],
+            },
+            "x": matrix_to_json(self.x),
+            "y": matrix_to_json(self.y),
+            "loss": self.loss.name,
+            "learning_rate": exact_string(self.learning_rate),
+            "steps": [step.to_dict() for step in self.steps],
+            "final": [
+                {"W": matrix_to_json(layer.W), "b": matrix_to_json(layer.b)}
+                for layer in self.final_network.layers
+            ],
+        }
+
+
+def matrix_to_json(matrix: sympy.Matrix) -> list[Any]:
+    """Write a column as a flat list of exact strings, any other matrix as rows.
+
+    >>> matrix_to_json(sympy.Matrix([sympy.Rational(1, 2), 3]))
+    ['1/2', '3']
+    >>> matrix_to_json(sympy.Matrix([[1, 2]]))
+    [['1', '2']]
+    """
+    if matrix.cols == 1:
+        return [exact_string(entry) for entry in matrix]
+    return [[exact_string(entry) for entry in row] for row in matrix.tolist()]
