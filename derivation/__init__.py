@@ -9,9 +9,11 @@ Build a network from exact values, train it, and render the solution:
 ... ])
 >>> trace = dv.train(net, x=[4], y=[1], learning_rate="0.01", steps=1)
 >>> trace.steps[0].loss
-441/8
+121/8
 >>> trace.final_network.layers[0].W.T
-Matrix([[-1/50, -1/50]])
+Matrix([[39/50, 39/50]])
+>>> dv.render_latex(trace).splitlines()[0]
+'\\documentclass[11pt]{article}'
 
 The renderers live in :mod:`derivation.render`; they are imported on first
 use so that loading the engine stays quick.

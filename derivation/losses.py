@@ -38,8 +38,11 @@ class Loss:
     gradient_definition
         LaTeX for ``dL/da``, a template with the same fields.
     substituted
-        LaTeX for ``L`` with the numbers of ``a`` and ``y`` written in, given
-        a function that writes one number.
+        The terms of ``L`` with the numbers of ``a`` and ``y`` written in, one
+        per output, given a function that writes one number. Renderers join
+        them with ``+`` inside ``frame`` and may break the line between terms.
+    frame
+        LaTeX before and after the substituted terms.
     """
 
     name: str
@@ -48,8 +51,9 @@ class Loss:
     definition: str
     gradient_definition: str
     substituted: Callable[
-        [sympy.Matrix, sympy.Matrix, Callable[[sympy.Expr], str]], str
+        [sympy.Matrix, sympy.Matrix, Callable[[sympy.Expr], str]], list[str]
     ]
+    frame: tuple[str, str]
 
 
 def _half_squared_error(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
@@ -57,18 +61,18 @@ def _half_squared_error(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
     return sum(residual.applyfunc(lambda r: r**2), sympy.Integer(0)) / 2
 
 
-def _half_squared_error_substituted(
+def _squared_residuals(
     a: sympy.Matrix, y: sympy.Matrix, write: Callable[[sympy.Expr], str]
-) -> str:
-    terms = " + ".join(
-        rf"\left({write(output)} - {_parenthesized(write(target))}\right)^2"
+) -> list[str]:
+    # \bigl and \bigr, unlike \left and \right, may sit on different rows.
+    return [
+        rf"\bigl({write(output)} - {_parenthesized(write(target))}\bigr)^2"
         for output, target in zip(a, y)
-    )
-    return rf"\frac{{1}}{{2}} \left[{terms}\right]"
+    ]
 
 
 def _parenthesized(latex: str) -> str:
-    return rf"\left({latex}\right)" if latex.startswith("-") else latex
+    return f"({latex})" if latex.startswith("-") else latex
 
 
 def half_squared_error() -> Loss:
@@ -79,7 +83,8 @@ def half_squared_error() -> Loss:
         gradient=lambda a, y: a - y,
         definition=r"\frac{{1}}{{2}} \sum_{{i}} \left({a}_i - {y}_i\right)^2",
         gradient_definition="{a} - {y}",
-        substituted=_half_squared_error_substituted,
+        substituted=_squared_residuals,
+        frame=(r"\frac{1}{2} \Bigl[", r"\Bigr]"),
     )
 
 

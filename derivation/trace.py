@@ -27,6 +27,10 @@ from .network import Network
 from .numbers import exact_string
 
 
+# Weight-shaped values, written as lists of rows even when they have one column.
+_MATRIX_FIELDS = frozenset({"W", "dL_dW", "W_after"})
+
+
 @dataclass(frozen=True)
 class LayerStep:
     """The values of one layer in one step, before and after its update."""
@@ -63,7 +67,8 @@ class LayerStep:
             "b_after": self.b_after,
         }
         return {"layer": number} | {
-            key: matrix_to_json(value) for key, value in fields.items()
+            key: matrix_to_json(value, as_rows=key in _MATRIX_FIELDS)
+            for key, value in fields.items()
         }
 
 
@@ -128,7 +133,8 @@ class Trace:
     def to_dict(self) -> dict[str, Any]:
         """Return the whole trace as JSON-ready data with exact strings.
 
-        Column vectors become flat lists and other matrices lists of rows.
+        Vectors (biases, activations and their gradients) become flat
+        lists; weights and their gradients are always lists of rows.
         """
         return {
             "network": {
@@ -136,7 +142,7 @@ class Trace:
                 "layers": [
                     {
                         "activation": layer.activation.name,
-                        "W": matrix_to_json(layer.W),
+                        "W": matrix_to_json(layer.W, as_rows=True),
                         "b": matrix_to_json(layer.b),
                     }
                     for layer in self.network.layers
@@ -148,20 +154,25 @@ class Trace:
             "learning_rate": exact_string(self.learning_rate),
             "steps": [step.to_dict() for step in self.steps],
             "final": [
-                {"W": matrix_to_json(layer.W), "b": matrix_to_json(layer.b)}
+                {
+                    "W": matrix_to_json(layer.W, as_rows=True),
+                    "b": matrix_to_json(layer.b),
+                }
                 for layer in self.final_network.layers
             ],
         }
 
 
-def matrix_to_json(matrix: sympy.Matrix) -> list[Any]:
-    """Write a column as a flat list of exact strings, any other matrix as rows.
+def matrix_to_json(matrix: sympy.Matrix, as_rows: bool = False) -> list[Any]:
+    """Write a matrix as lists of rows of exact strings; a column as a flat list.
+
+    ``as_rows`` keeps a one-column matrix as rows, as weights need.
 
     >>> matrix_to_json(sympy.Matrix([sympy.Rational(1, 2), 3]))
     ['1/2', '3']
-    >>> matrix_to_json(sympy.Matrix([[1, 2]]))
-    [['1', '2']]
+    >>> matrix_to_json(sympy.Matrix([sympy.Rational(1, 2), 3]), as_rows=True)
+    [['1/2'], ['3']]
     """
-    if matrix.cols == 1:
+    if matrix.cols == 1 and not as_rows:
         return [exact_string(entry) for entry in matrix]
     return [[exact_string(entry) for entry in row] for row in matrix.tolist()]

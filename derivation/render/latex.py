@@ -24,7 +24,21 @@ import sympy
 from ..activations import Activation
 from ..trace import LayerStep, Step, Trace
 from .notation import Notation
-from .tex import Piece, align, applied, chain_rows, escape_text, matrix, number, symbol
+from .tex import (
+    LINE_BUDGET_EM,
+    Piece,
+    Row,
+    align,
+    applied,
+    chain_rows,
+    escape_text,
+    joined,
+    matrix,
+    number,
+    operator,
+    symbol,
+    with_size,
+)
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper,margin=2cm]{geometry}
@@ -41,6 +55,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 _GRADIENT_EM = 2.8
 _SYMBOL_EM = 2.0
 _OPERATOR_EM = 1.2
+_LABEL_EM = 6.0
 
 
 def render_latex(
@@ -249,13 +264,20 @@ class _Writer:
     def loss(self, step: Step) -> Iterator[str]:
         loss = self.trace.loss
         output = self.n.symbol("a", self.depth)
-        substituted = loss.substituted(step.output, step.y, lambda v: number(v).latex)
-        width = 3.0 * step.y.rows + 3.0
+        opening, closing = loss.frame
+        terms = loss.substituted(step.output, step.y, lambda v: number(v).latex)
+        widths = [
+            number(a).width + number(y).width + 3.5 for a, y in zip(step.output, step.y)
+        ]
+        substituted = [
+            symbol(term, width) if index == 0 else self.op("+") + symbol(term, width)
+            for index, (term, width) in enumerate(zip(terms, widths))
+        ]
         rows = chain_rows(
             symbol("L", 1.0),
             [
                 symbol(loss.definition.format(a=output, y="y"), 6.0),
-                symbol(substituted, width),
+                joined([symbol(opening, 2.0), *substituted, symbol(closing, 0.5)]),
                 number(step.loss),
             ],
         )
@@ -331,7 +353,7 @@ class _Writer:
         before: sympy.Matrix,
         gradient: sympy.Matrix,
         after: sympy.Matrix,
-    ) -> list[str]:
+    ) -> list[Row]:
         n = self.n
         parameter = self.sym(n.symbol(name, index))
         eta = number(self.trace.learning_rate)
@@ -347,27 +369,49 @@ class _Writer:
         )
 
     def summary(self, index: int, values: LayerStep) -> str:
+        """Tabulate parameters, gradients and updated values of one layer.
+
+        ``W`` and ``b`` share one table when it fits the line, otherwise
+        each gets a table of its own.
+        """
+        columns = [
+            ("W", (values.W, values.dW, values.W_after)),
+            ("b", (values.b, values.db, values.b_after)),
+        ]
+        widths = [max(matrix(m).width for m in ms) + 2.0 for _, ms in columns]
+        if sum(widths) + _LABEL_EM <= LINE_BUDGET_EM:
+            return self.table(index, columns, sum(widths))
+        return "\n".join(
+            self.table(index, [column], width)
+            for column, width in zip(columns, widths)
+        )
+
+    def table(
+        self,
+        index: int,
+        columns: list[tuple[str, tuple[sympy.Matrix, ...]]],
+        width: float,
+    ) -> str:
         n = self.n
-        rows = [
-            ("Parameter", values.W, values.b),
-            ("Gradient", values.dW, values.db),
-            ("Updated", values.W_after, values.b_after),
+        heads = " & ".join(n.symbol(name, index) for name, _ in columns)
+        cells = [
+            f"{label} & "
+            + " & ".join(matrix(values[row]).latex for _, values in columns)
+            + r" \\"
+            for row, label in enumerate(("Parameter", "Gradient", "Updated"))
         ]
         lines = [
-            r"\begin{center}",
-            r"\begin{tabular}{l>{$}c<{$}>{$}c<{$}}",
+            r"\begin{tabular}{l" + ">{$}c<{$}" * len(columns) + "}",
             r"\toprule",
-            rf"Layer {index} & {n.symbol('W', index)} & {n.symbol('b', index)} \\",
+            rf"Layer {index} & {heads} \\",
             r"\midrule",
             r"\addlinespace[0.6ex]",
+            "\n\\addlinespace[1.2ex]\n".join(cells),
+            r"\bottomrule",
+            r"\end{tabular}",
         ]
-        cells = [
-            rf"{label} & {matrix(weights).latex} & {matrix(biases).latex} \\"
-            for label, weights, biases in rows
-        ]
-        lines.append("\n\\addlinespace[1.2ex]\n".join(cells))
-        lines += [r"\bottomrule", r"\end{tabular}", r"\end{center}"]
-        return "\n".join(lines)
+        table = with_size("\n".join(lines), width + _LABEL_EM)
+        return f"\\begin{{center}}\n{table}\n\\end{{center}}"
 
     # -- pieces -------------------------------------------------------------
 
@@ -378,4 +422,4 @@ class _Writer:
         return symbol(latex, _GRADIENT_EM)
 
     def op(self, latex: str) -> Piece:
-        return symbol(latex, _OPERATOR_EM)
+        return operator(latex, _OPERATOR_EM)

@@ -50,13 +50,66 @@ _SPECIAL_CHARACTERS = {
 
 @dataclass(frozen=True)
 class Piece:
-    """A fragment of math-mode LaTeX and its estimated width in em."""
+    """A fragment of math-mode LaTeX and its estimated width in em.
+
+    Pieces joined with ``+`` remember their parts, so that a side of an
+    equation too wide for the line can be broken before an operator.
+    """
+
+    latex: str
+    width: float
+    operator: bool = False
+    parts: tuple[Piece, ...] = ()
+
+    def __add__(self, other: Piece) -> Piece:
+        return Piece(
+            f"{self.latex} {other.latex}",
+            self.width + other.width,
+            parts=self.atoms() + other.atoms(),
+        )
+
+    def atoms(self) -> tuple[Piece, ...]:
+        """The smallest pieces this one was joined from."""
+        return self.parts or (self,)
+
+    def lines(self, budget: float) -> list[Piece]:
+        """Break before operators so that each line fits ``budget`` if it can."""
+        groups: list[list[Piece]] = []
+        for atom in self.atoms():
+            if atom.operator or not groups:
+                groups.append([atom])
+            else:
+                groups[-1].append(atom)
+
+        lines: list[Piece] = []
+        for group in groups:
+            piece = joined(group)
+            if lines and lines[-1].width + piece.width <= budget:
+                lines[-1] = lines[-1] + piece
+            else:
+                lines.append(piece)
+        return lines
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of an ``align*`` and its estimated width in em."""
 
     latex: str
     width: float
 
-    def __add__(self, other: Piece) -> Piece:
-        return Piece(f"{self.latex} {other.latex}", self.width + other.width)
+
+def joined(pieces: Sequence[Piece]) -> Piece:
+    """Concatenate pieces, keeping their parts as places to break."""
+    result = pieces[0]
+    for piece in pieces[1:]:
+        result = result + piece
+    return result
+
+
+def operator(latex: str, width: float = 1.2) -> Piece:
+    """Wrap a binary operator, a place where a long line may break."""
+    return Piece(latex, width, operator=True)
 
 
 def symbol(latex: str, width: float = 2.0) -> Piece:
@@ -105,24 +158,57 @@ def chain_rows(
     sides: Sequence[Piece],
     relation: str = "=",
     budget: float = LINE_BUDGET_EM,
-) -> list[str]:
+) -> list[Row]:
     """Lay out ``left = sides[0] = sides[1] = ...`` as rows of an ``align*``.
 
     The first relation is ``relation`` (``=`` or ``\\leftarrow``); the rest
-    are ``=``. Everything goes on one row when the estimate fits ``budget``.
+    are ``=``. Everything goes on one row when the estimate fits ``budget``;
+    otherwise each side gets its own row, and a side that is still too wide
+    is broken before its operators onto indented rows.
     """
     total = left.width + sum(side.width + 1.5 for side in sides)
-    first = f"{left.latex} &{relation} {sides[0].latex}"
-    rest = [side.latex for side in sides[1:]]
     if total <= budget:
-        return [" = ".join([first, *rest])]
-    return [first, *(f"&= {side}" for side in rest)]
+        latex = f"{left.latex} &{relation} " + " = ".join(s.latex for s in sides)
+        return [Row(latex, total)]
+
+    rows = []
+    for number, side in enumerate(sides):
+        start = f"{left.latex} &{relation}" if number == 0 else "&="
+        offset = left.width + 1.5 if number == 0 else 1.5
+        for index, line in enumerate(side.lines(budget - offset - 2.0)):
+            prefix = start if index == 0 else r"&\quad"
+            rows.append(Row(f"{prefix} {line.latex}", offset + line.width))
+    return rows
 
 
-def align(rows: Sequence[str]) -> str:
-    """Set rows in an ``align*`` environment, with a little space between rows."""
-    body = " \\\\[1ex]\n".join(rows)
-    return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
+# Font size commands and their scale relative to the 11pt body text.
+_SIZES = ((1.0, ""), (0.9, r"\small"), (0.8, r"\footnotesize"), (0.7, r"\scriptsize"))
+
+
+def align(rows: Sequence[Row | str], budget: float = LINE_BUDGET_EM) -> str:
+    """Set rows in an ``align*``, in a smaller font if the widest row needs it.
+
+    Plain strings are rows known to be narrow.
+    """
+    rows = [row if isinstance(row, Row) else Row(row, 0.0) for row in rows]
+    body = " \\\\[1ex]\n".join(row.latex for row in rows)
+    environment = f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
+    return with_size(environment, max(row.width for row in rows), budget)
+
+
+def with_size(latex: str, width: float, budget: float = LINE_BUDGET_EM) -> str:
+    """Wrap ``latex`` in the largest font size at which ``width`` fits ``budget``.
+
+    Content too wide even at the smallest size is left at that size.
+    """
+    # NOTE: exact values with dozens of digits (deep nets, several steps) can
+    # overflow the page even at \scriptsize; only rounding them would help.
+    for scale, command in _SIZES:
+        if width * scale <= budget:
+            break
+    if not command:
+        return latex
+    return f"{{{command}\n{latex}\n}}"
 
 
 def escape_text(text: str) -> str:
@@ -132,12 +218,3 @@ def escape_text(text: str) -> str:
     '50\\\\% of \\\\textbackslash{}input\\\\{x\\\\}'
     """
     return "".join(_SPECIAL_CHARACTERS.get(ch, ch) for ch in text)
-
-
-def joined(pieces: Sequence[Piece], separator: Piece | None = None) -> Piece:
-    """Concatenate pieces, with ``separator`` between neighbours."""
-    result = pieces[0]
-    for piece in pieces[1:]:
-        result = result + separator + piece if separator else result + piece
-    return result
-
