@@ -13,7 +13,7 @@ Build a network from exact values, train it, and render the solution:
 >>> trace.final_network.layers[0].W.T
 Matrix([[39/50, 39/50]])
 >>> dv.render_latex(trace).splitlines()[0]
-'\\documentclass[11pt]{article}'
+'\\\\documentclass[11pt]{article}'
 
 The renderers live in :mod:`derivation.render`; they are imported on first
 use so that loading the engine stays quick.

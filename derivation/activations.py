@@ -3,7 +3,10 @@
 Each activation acts element-wise on a column of pre-activations ``z``. The
 exact engine calls :meth:`Activation.value` and :meth:`Activation.derivative`
 on SymPy matrices; the renderers read :attr:`Activation.definition` and
-:attr:`Activation.derivative_definition` to state the function once.
+:attr:`Activation.derivative_definition` to state the function once. The
+float64 path in :mod:`derivation.float_engine` calls
+:meth:`Activation.float_value` and :meth:`Activation.float_derivative` on
+NumPy arrays, so both paths evaluate one description of each function.
 
 >>> relu = get_activation("relu")
 >>> relu.value(sympy.Matrix([-1, 0, 2]))
@@ -19,12 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sympy
 
 from .errors import DerivationError
 
+if TYPE_CHECKING:
+    import numpy
+
 ScalarFunction = Callable[[sympy.Expr], sympy.Expr]
+ArrayFunction = Callable[["numpy.ndarray"], "numpy.ndarray"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,12 @@ class Activation:
         LaTeX for ``f'(z)``.
     latex_name
         How ``f`` is written in equations, such as ``\\operatorname{ReLU}``.
+    float_function
+        ``f`` applied element-wise to a float64 NumPy array, or ``None`` if
+        the activation has no float evaluation.
+    float_slope
+        ``f'`` applied element-wise to a float64 NumPy array, with the same
+        convention at kinks as :attr:`slope`.
     """
 
     name: str
@@ -53,6 +67,8 @@ class Activation:
     definition: str
     derivative_definition: str
     latex_name: str
+    float_function: ArrayFunction | None = None
+    float_slope: ArrayFunction | None = None
 
     def value(self, z: sympy.Matrix) -> sympy.Matrix:
         """Apply ``f`` to every entry of ``z``."""
@@ -61,6 +77,30 @@ class Activation:
     def derivative(self, z: sympy.Matrix) -> sympy.Matrix:
         """Apply ``f'`` to every entry of ``z``."""
         return z.applyfunc(self.slope)
+
+    def float_value(self, z: numpy.ndarray) -> numpy.ndarray:
+        """Apply ``f`` to every entry of a float64 array.
+
+        Raises
+        ------
+        DerivationError
+            If the activation has no float evaluation.
+        """
+        if self.float_function is None:
+            raise DerivationError(f"activation {self.name!r} has no float evaluation")
+        return self.float_function(z)
+
+    def float_derivative(self, z: numpy.ndarray) -> numpy.ndarray:
+        """Apply ``f'`` to every entry of a float64 array.
+
+        Raises
+        ------
+        DerivationError
+            If the activation has no float evaluation.
+        """
+        if self.float_slope is None:
+            raise DerivationError(f"activation {self.name!r} has no float evaluation")
+        return self.float_slope(z)
 
     @property
     def is_identity(self) -> bool:
@@ -79,6 +119,33 @@ def _relu_slope(at_zero: sympy.Integer) -> ScalarFunction:
         return sympy.Integer(1) if z > 0 else sympy.Integer(0)
 
     return slope
+
+
+# NumPy is imported inside the float functions so that the exact path, which
+# never calls them, does not need it.
+def _relu_float(z: numpy.ndarray) -> numpy.ndarray:
+    import numpy
+
+    return numpy.where(z > 0, z, 0.0)
+
+
+def _relu_float_slope(at_zero: int) -> ArrayFunction:
+    def slope(z: numpy.ndarray) -> numpy.ndarray:
+        import numpy
+
+        return numpy.where(z > 0, 1.0, numpy.where(z == 0, float(at_zero), 0.0))
+
+    return slope
+
+
+def _identity_float(z: numpy.ndarray) -> numpy.ndarray:
+    return z.copy()
+
+
+def _identity_float_slope(z: numpy.ndarray) -> numpy.ndarray:
+    import numpy
+
+    return numpy.ones_like(z)
 
 
 def relu(derivative_at_zero: int = 0) -> Activation:
@@ -108,6 +175,8 @@ def relu(derivative_at_zero: int = 0) -> Activation:
         definition=r"\max(0, z)",
         derivative_definition=derivative_definition,
         latex_name=r"\operatorname{ReLU}",
+        float_function=_relu_float,
+        float_slope=_relu_float_slope(derivative_at_zero),
     )
 
 
@@ -120,6 +189,8 @@ def identity() -> Activation:
         definition="z",
         derivative_definition="1",
         latex_name=r"\operatorname{id}",
+        float_function=_identity_float,
+        float_slope=_identity_float_slope,
     )
 
 

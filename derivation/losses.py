@@ -1,6 +1,9 @@
 """Loss functions: value, gradient and LaTeX definition side by side.
 
 A loss compares the network output ``a`` (a column) with the target ``y``.
+The exact engine calls :attr:`Loss.value` and :attr:`Loss.gradient` on SymPy
+matrices, and the float64 path calls :attr:`Loss.float_value` and
+:attr:`Loss.float_gradient` on NumPy arrays.
 
 >>> loss = get_loss("half_squared_error")
 >>> a, y = sympy.Matrix([sympy.Rational(25, 2)]), sympy.Matrix([1])
@@ -8,16 +11,23 @@ A loss compares the network output ``a`` (a column) with the target ``y``.
 529/8
 >>> loss.gradient(a, y)
 Matrix([[23/2]])
+>>> import numpy
+>>> loss.float_value(numpy.array([[12.5]]), numpy.array([[1.0]]))
+66.125
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sympy
 
 from .errors import DerivationError
+
+if TYPE_CHECKING:
+    import numpy
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,13 @@ class Loss:
 def _half_squared_error(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
     residual = a - y
     return sum(residual.applyfunc(lambda r: r**2), sympy.Integer(0)) / 2
+
+
+def _half_squared_error_float(a: numpy.ndarray, y: numpy.ndarray) -> float:
+    # NumPy is imported here so that the exact path does not need it.
+    import numpy
+
+    return 0.5 * float(numpy.sum((a - y) ** 2))
 
 
 def _squared_residuals(

@@ -63,7 +63,8 @@ def parse_number(text: str) -> sympy.Rational:
     ----------
     text
         The number as written, such as ``"0.5975"``, ``"-3/8"`` or ``"2.5e-3"``.
-        Surrounding spaces and ``_`` between digits are allowed.
+        Surrounding spaces and ``_`` between digits are allowed. Digits must
+        be ASCII (0-9).
 
     Returns
     -------
