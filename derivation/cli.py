@@ -47,8 +47,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="derivation",
         description=(
-            "Exact neural-network arithmetic, written out as a step-by-step "
-            "solution."
+            "Exact neural-network arithmetic, written out as a step-by-step solution."
         ),
     )
     parser.add_argument("--version", action="version", version=__version__)
@@ -167,7 +166,6 @@ def write_atomically(path: Path, text: str) -> None:
                 f"cannot write {path}: {error.strerror or error}"
             ) from None
         raise
-
 
 
 def _permissions_for(path: Path) -> int:

@@ -18,7 +18,7 @@ import sympy
 
 from .errors import DerivationError
 from .losses import Loss, get_loss
-from .network import Layer, Network, exact_matrix
+from .network import Network, exact_matrix
 from .numbers import to_exact
 from .spec import Spec
 from .trace import LayerStep, Step, Trace

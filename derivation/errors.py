@@ -13,7 +13,16 @@ class DerivationError(Exception):
 
 
 class NumberError(DerivationError, ValueError):
-    """Text or a value that is not an exact number of a supported form."""
+    """Text or a value that is not an exact number of a supported form.
+
+    ``detail`` is the reason alone, such as ``"has a zero denominator"``, for
+    callers that name the offending value themselves; it is ``None`` when
+    the text is simply not written as a number.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class SpecError(DerivationError):

@@ -87,16 +87,16 @@ def parse_number(text: str) -> sympy.Rational:
     """
     stripped = text.strip()
     if sum(ch in "0123456789" for ch in stripped) > MAX_DIGITS:
-        raise NumberError(
-            f"number with more than {MAX_DIGITS} digits: {_preview(stripped)}"
-        )
+        detail = f"has more than {MAX_DIGITS} digits"
+        raise NumberError(f"{_preview(stripped)!r} {detail}", detail)
 
     fraction = _FRACTION.fullmatch(stripped)
     if fraction:
         numerator = int(fraction["num"])
         denominator = int(fraction["den"])
         if denominator == 0:
-            raise NumberError(f"{text!r} has a zero denominator")
+            detail = "has a zero denominator"
+            raise NumberError(f"{text!r} {detail}", detail)
         return sympy.Rational(numerator, denominator)
 
     decimal = _DECIMAL.fullmatch(stripped)
@@ -113,10 +113,11 @@ def _decimal_value(match: re.Match[str]) -> sympy.Rational:
     fraction = (match["frac"] or "").replace("_", "")
     exponent = int(match["exp"] or 0)
     if abs(exponent) > MAX_EXPONENT:
-        raise NumberError(
-            f"exponent {exponent} is out of range; "
-            f"exponents from -{MAX_EXPONENT} to {MAX_EXPONENT} are supported"
+        detail = (
+            f"has the exponent {exponent}, outside the supported range "
+            f"-{MAX_EXPONENT} to {MAX_EXPONENT}"
         )
+        raise NumberError(f"{_preview(match.string)!r} {detail}", detail)
 
     digits = int(whole + fraction)
     scale = exponent - len(fraction)
@@ -172,6 +173,11 @@ write it as a string such as '0.1' or as a Fraction
         return _from_fraction(Fraction(value))
     if isinstance(value, RationalABC):
         return _from_fraction(Fraction(value.numerator, value.denominator))
+    if isinstance(value, sympy.Expr) and value.is_number:
+        raise NumberError(
+            f"{value} is not an exact rational number; pass a Rational, an int, "
+            "a Fraction or a string such as '0.1'"
+        )
     raise NumberError(f"{value!r} of type {type(value).__name__} is not a number")
 
 

@@ -117,7 +117,9 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
     except tomllib.TOMLDecodeError as error:
         raise SpecError("", "valid TOML", str(error), source=source) from None
     except (ValueError, RecursionError) as error:
-        raise SpecError("", "valid TOML", _describe_error(error), source=source) from None
+        raise SpecError(
+            "", "valid TOML", _describe_error(error), source=source
+        ) from None
 
     try:
         return _read_document(document, source)
@@ -159,7 +161,9 @@ def _read_document(document: dict[str, Any], source: str) -> Spec:
     return Spec(network, x, y, loss, learning_rate, steps, title, source)
 
 
-def _read_layers(document: Mapping[str, Any], inputs: int, relu_default: int) -> Network:
+def _read_layers(
+    document: Mapping[str, Any], inputs: int, relu_default: int
+) -> Network:
     tables = document.get("layer")
     if not isinstance(tables, list) or not tables:
         found = "none" if tables is None else _describe(tables)
@@ -178,7 +182,9 @@ def _read_layers(document: Mapping[str, Any], inputs: int, relu_default: int) ->
     return Network(layers)
 
 
-def _read_layer(table: dict[str, Any], inputs: int, path: str, relu_default: int) -> Layer:
+def _read_layer(
+    table: dict[str, Any], inputs: int, path: str, relu_default: int
+) -> Layer:
     name = _require(table, "activation", path)
     if name not in ACTIVATION_NAMES:
         raise SpecError(
@@ -228,7 +234,10 @@ def _matrix(value: Any, rows: int, cols: int, path: str) -> sympy.Matrix:
 
     return sympy.Matrix(
         [
-            [_number(entry, f"{path}: row {i}, column {j}") for j, entry in enumerate(row, 1)]
+            [
+                _number(entry, f"{path}: row {i}, column {j}")
+                for j, entry in enumerate(row, 1)
+            ]
             for i, row in enumerate(value, 1)
         ]
     )
@@ -250,7 +259,7 @@ def _vector(value: Any, length: int, path: str) -> sympy.Matrix:
 
 
 def _number(value: Any, path: str) -> sympy.Rational:
-    expected = "a number (integer, decimal, fraction such as \"-3/8\", or 2.5e-3)"
+    expected = 'a number (integer, decimal, fraction such as "-3/8", or 2.5e-3)'
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise SpecError(path, expected, _describe(value))
     if isinstance(value, int):
@@ -258,7 +267,10 @@ def _number(value: Any, path: str) -> sympy.Rational:
     try:
         return parse_number(value)
     except NumberError as error:
-        raise SpecError(path, expected, f"{_describe(value)} ({error})") from None
+        found = _describe(value)
+        if error.detail:
+            found = f"{found}, which {error.detail}"
+        raise SpecError(path, expected, found) from None
 
 
 def _positive_int(table: Mapping[str, Any], key: str, path: str) -> int:
@@ -277,7 +289,9 @@ def _relu_convention(table: Mapping[str, Any], path: str, default: int) -> int:
 
 def _loss(name: Any) -> Loss:
     if name not in LOSS_NAMES:
-        raise SpecError("training: loss", f"one of {', '.join(LOSS_NAMES)}", _describe(name))
+        raise SpecError(
+            "training: loss", f"one of {', '.join(LOSS_NAMES)}", _describe(name)
+        )
     return get_loss(name)
 
 
@@ -295,7 +309,9 @@ def _require(table: Mapping[str, Any], key: str, path: str) -> Any:
     return table[key]
 
 
-def _reject_unknown_keys(table: Mapping[str, Any], known: tuple[str, ...], path: str) -> None:
+def _reject_unknown_keys(
+    table: Mapping[str, Any], known: tuple[str, ...], path: str
+) -> None:
     for key in table:
         if key not in known:
             raise SpecError(

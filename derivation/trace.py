@@ -26,7 +26,6 @@ from .losses import Loss
 from .network import Network
 from .numbers import exact_string
 
-
 # Weight-shaped values, written as lists of rows even when they have one column.
 _MATRIX_FIELDS = frozenset({"W", "dL_dW", "W_after"})
 

@@ -50,8 +50,13 @@ def compile_latex(source: str, folder: Path, name: str = "document") -> Compiled
     tex = folder / f"{name}.tex"
     tex.write_text(source, encoding="utf-8")
     result = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
-         tex.name],
+        [
+            "pdflatex",
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            "-no-shell-escape",
+            tex.name,
+        ],
         cwd=folder,
         capture_output=True,
         text=True,

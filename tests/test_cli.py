@@ -43,7 +43,9 @@ def run(capsys, *arguments: str) -> tuple[int, str, str]:
 
 def test_solve_example_writes_standalone_latex(capsys, tmp_path):
     output = tmp_path / "solution.tex"
-    status, out, err = run(capsys, "solve", "--example", "relu-1-2-2-1", "-o", str(output))
+    status, out, err = run(
+        capsys, "solve", "--example", "relu-1-2-2-1", "-o", str(output)
+    )
     text = output.read_text()
     assert status == 0
     assert out == ""
@@ -174,8 +176,16 @@ def test_interrupt_exits_130(capsys, monkeypatch):
 
 def test_module_runs_as_a_program(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "derivation", "solve", "--example", "relu-2-2-1",
-         "--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "derivation",
+            "solve",
+            "--example",
+            "relu-2-2-1",
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
         check=False,

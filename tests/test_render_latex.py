@@ -34,7 +34,9 @@ def read_number(latex: str) -> sympy.Rational:
 
 def read_matrix(latex: str) -> sympy.Matrix:
     rows = latex.split(r"\\")
-    return sympy.Matrix([[read_number(cell) for cell in row.split("&")] for row in rows])
+    return sympy.Matrix(
+        [[read_number(cell) for cell in row.split("&")] for row in rows]
+    )
 
 
 def last_matrix(text: str) -> sympy.Matrix:
@@ -64,7 +66,9 @@ def _continuations(rows: list[str]):
 
 
 def summary_rows(section: str, layer: int) -> dict[str, tuple[sympy.Matrix, ...]]:
-    table = section.split(rf"Layer {layer} & W^{{[{layer}]}}")[1].split(r"\bottomrule")[0]
+    table = section.split(rf"Layer {layer} & W^{{[{layer}]}}")[1].split(r"\bottomrule")[
+        0
+    ]
     rows = {}
     for label in ("Parameter", "Gradient", "Updated"):
         line = re.search(rf"^{label} & (.*) \\\\$", table, flags=re.MULTILINE)[1]

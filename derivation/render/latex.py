@@ -211,9 +211,7 @@ class _Writer:
     def step(self, step: Step) -> Iterator[str]:
         yield rf"\section*{{Step {step.number}}}"
         if step.number > 1:
-            yield (
-                f"The parameters are those updated in step {step.number - 1}."
-            )
+            yield (f"The parameters are those updated in step {step.number - 1}.")
         yield r"\subsection*{Forward pass}"
         for index, layer in enumerate(step.layers, start=1):
             yield from self.forward(index, layer)
@@ -243,7 +241,10 @@ class _Writer:
                 + self.sym(n.symbol("a", index - 1))
                 + self.op("+")
                 + self.sym(n.symbol("b", index)),
-                matrix(values.W) + matrix(values.a_prev) + self.op("+") + matrix(values.b),
+                matrix(values.W)
+                + matrix(values.a_prev)
+                + self.op("+")
+                + matrix(values.b),
                 matrix(values.z),
             ],
         )
@@ -360,7 +361,9 @@ class _Writer:
         return chain_rows(
             parameter,
             [
-                parameter + self.op("-") + self.sym(r"\eta", 0.6)
+                parameter
+                + self.op("-")
+                + self.sym(r"\eta", 0.6)
                 + self.grad(n.gradient(name, index)),
                 matrix(before) + self.op("-") + eta + matrix(gradient),
                 matrix(after),
@@ -382,8 +385,7 @@ class _Writer:
         if sum(widths) + _LABEL_EM <= LINE_BUDGET_EM:
             return self.table(index, columns, sum(widths))
         return "\n".join(
-            self.table(index, [column], width)
-            for column, width in zip(columns, widths)
+            self.table(index, [column], width) for column, width in zip(columns, widths)
         )
 
     def table(

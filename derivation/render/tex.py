@@ -125,12 +125,18 @@ def number(value: sympy.Expr) -> Piece:
 def matrix(values: sympy.Matrix) -> Piece:
     """Write a matrix as a ``bmatrix``; a 1x1 matrix keeps its brackets."""
     rows = values.tolist()
-    body = r" \\ ".join(" & ".join(latex_number(entry) for entry in row) for row in rows)
+    body = r" \\ ".join(
+        " & ".join(latex_number(entry) for entry in row) for row in rows
+    )
     columns = list(zip(*rows))
-    width = _BRACKETS_EM + sum(
-        max(_number_width(entry, _DIGIT_EM, in_matrix=True) for entry in column)
-        for column in columns
-    ) + _COLUMN_GAP_EM * (len(columns) - 1)
+    width = (
+        _BRACKETS_EM
+        + sum(
+            max(_number_width(entry, _DIGIT_EM, in_matrix=True) for entry in column)
+            for column in columns
+        )
+        + _COLUMN_GAP_EM * (len(columns) - 1)
+    )
     return Piece(rf"\begin{{bmatrix}} {body} \end{{bmatrix}}", width)
 
 
@@ -203,9 +209,8 @@ def with_size(latex: str, width: float, budget: float = LINE_BUDGET_EM) -> str:
     """
     # NOTE: exact values with dozens of digits (deep nets, several steps) can
     # overflow the page even at \scriptsize; only rounding them would help.
-    for scale, command in _SIZES:
-        if width * scale <= budget:
-            break
+    fitting = [size for scale, size in _SIZES if width * scale <= budget]
+    command = fitting[0] if fitting else _SIZES[-1][1]
     if not command:
         return latex
     return f"{{{command}\n{latex}\n}}"
