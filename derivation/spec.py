@@ -10,6 +10,8 @@ A spec names the network, one training sample and the training settings::
 
     [[layer]]                       # one table per layer, input side first
     activation = "relu"             # identity | relu
+    units = 2                       # optional; needed when weights and biases
+                                    # are both single numbers
     weights = [[1], [1]]            # (units) x (inputs); a scalar fills it
     biases = [-0.5, -0.5]           # one per unit; a scalar fills it
 
@@ -46,7 +48,7 @@ from .numbers import DecimalText, parse_number
 
 _TOP_KEYS = ("title", "network", "layer", "data", "training")
 _NETWORK_KEYS = ("inputs", "relu_derivative_at_zero")
-_LAYER_KEYS = ("activation", "weights", "biases", "relu_derivative_at_zero")
+_LAYER_KEYS = ("activation", "units", "weights", "biases", "relu_derivative_at_zero")
 _DATA_KEYS = ("x", "y")
 _TRAINING_KEYS = ("loss", "learning_rate", "steps")
 
@@ -198,6 +200,8 @@ def _read_layer(
     weights_value = _require(table, "weights", path)
     biases_value = _require(table, "biases", path)
     units = _units_of(weights_value, biases_value, f"{path}: weights")
+    if "units" in table:
+        units = _declared_units(table, path, units, weights_value, biases_value)
     W = _matrix(weights_value, units, inputs, f"{path}: weights")
     b = _vector(biases_value, units, f"{path}: biases")
     return Layer(W, b, activation)
@@ -216,6 +220,28 @@ def _units_of(weights: Any, biases: Any, path: str) -> int:
     if isinstance(biases, list) and biases:
         return len(biases)
     return 1
+
+
+def _declared_units(
+    table: Mapping[str, Any], path: str, units: int, weights: Any, biases: Any
+) -> int:
+    """Return the ``units`` key, which must agree with any list given."""
+    declared = _positive_int(table, "units", path)
+    if isinstance(weights, list) and len(weights) != declared:
+        found = f"{len(weights)} rows"
+        raise SpecError(
+            f"{path}: weights", f"{declared} rows (units = {declared})", found
+        )
+    if (
+        isinstance(biases, list)
+        and len(biases) != declared
+        and not isinstance(weights, list)
+    ):
+        found = f"{len(biases)} values"
+        raise SpecError(
+            f"{path}: biases", f"{declared} values (units = {declared})", found
+        )
+    return declared
 
 
 def _matrix(value: Any, rows: int, cols: int, path: str) -> sympy.Matrix:
@@ -252,7 +278,7 @@ def _vector(value: Any, length: int, path: str) -> sympy.Matrix:
     if any(isinstance(entry, list) for entry in value):
         raise SpecError(path, f"{expected} (a flat list)", "a nested list")
     if len(value) != length:
-        raise SpecError(path, expected, f"{len(value)}")
+        raise SpecError(path, expected, _describe(value))
     return sympy.Matrix(
         [_number(entry, f"{path}: entry {i}") for i, entry in enumerate(value, 1)]
     )

@@ -185,6 +185,33 @@ def test_scalar_weights_and_biases_make_one_unit():
     assert spec.network.layers[1].b == sympy.Matrix([-1])
 
 
+def test_units_key_sizes_scalar_layer():
+    text = edited(
+        'activation = "relu"\nweights = [[1, 2], [3, 4]]\nbiases = [0, 0]',
+        'activation = "relu"\nunits = 2\nweights = 1\nbiases = 0',
+    )
+    spec = parse_spec(text)
+    assert spec.network.layers[0].W == sympy.Matrix([[1, 1], [1, 1]])
+    assert spec.network.layers[0].b == sympy.Matrix([0, 0])
+
+
+def test_units_key_must_match_weights():
+    text = edited('activation = "relu"', 'activation = "relu"\nunits = 3')
+    assert spec_error(text) == (
+        "net.toml: layer 1: weights: expected 3 rows (units = 3), found 2 rows"
+    )
+
+
+def test_units_key_must_match_biases():
+    text = edited(
+        'activation = "relu"\nweights = [[1, 2], [3, 4]]',
+        'activation = "relu"\nunits = 3\nweights = 1',
+    )
+    assert spec_error(text) == (
+        "net.toml: layer 1: biases: expected 3 values (units = 3), found 2 values"
+    )
+
+
 def test_scalar_biases_fill_column():
     spec = parse_spec(edited("biases = [0, 0]", "biases = 0.25"))
     assert spec.network.layers[0].b == sympy.Matrix([R(1, 4), R(1, 4)])
@@ -402,7 +429,10 @@ def test_weights_as_table():
 
 def test_wrong_bias_length():
     message = spec_error(edited("biases = [0, 0]", "biases = [0, 0, 0]"))
-    assert message == "net.toml: layer 1: biases: expected a list of 2 values, found 3"
+    assert message == (
+        "net.toml: layer 1: biases: expected a list of 2 values, "
+        "found a list of 3 items"
+    )
 
 
 def test_nested_bias_list():
@@ -455,8 +485,7 @@ def test_number_toml_nan():
 def test_number_toml_inf():
     message = spec_error(edited("biases = [0, 0]", "biases = [0, -inf]"))
     assert message == (
-        f"net.toml: layer 1: biases: entry 2: expected {NUMBER_FORMS}, "
-        "found -inf"
+        f"net.toml: layer 1: biases: entry 2: expected {NUMBER_FORMS}, found -inf"
     )
 
 
@@ -528,7 +557,7 @@ def test_misspelled_layer_key():
     message = spec_error(edited("weights = [[1, 1]]", "weigths = [[1, 1]]"))
     assert message == (
         "net.toml: layer 2: weigths: expected a known key "
-        "(activation, weights, biases, relu_derivative_at_zero), "
+        "(activation, units, weights, biases, relu_derivative_at_zero), "
         "found the unknown key 'weigths'"
     )
 
@@ -551,12 +580,16 @@ def test_unknown_training_key():
 
 def test_x_wrong_length():
     message = spec_error(edited("x = [1, 2]", "x = [1, 2, 3]"))
-    assert message == "net.toml: data: x: expected a list of 2 values, found 3"
+    assert message == (
+        "net.toml: data: x: expected a list of 2 values, found a list of 3 items"
+    )
 
 
 def test_y_wrong_length():
     message = spec_error(edited("y = [3]", "y = [3, 4]"))
-    assert message == "net.toml: data: y: expected a list of 1 value, found 2"
+    assert message == (
+        "net.toml: data: y: expected a list of 1 value, found a list of 2 items"
+    )
 
 
 def test_no_layer_tables():

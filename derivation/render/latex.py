@@ -334,6 +334,13 @@ class _Writer:
             ],
         )
         yield f"Layer {index}:"
+        if not activation.is_identity and all(entry == 0 for entry in values.slope):
+            yield (
+                f"Every unit of layer {index} has a zero derivative "
+                f"(${activation.latex_name}'$ is 0 at each entry of "
+                f"${n.symbol('z', index)}$), so no gradient reaches its "
+                "parameters or its input."
+            )
         yield align(rows)
         if index == 1:
             yield (
