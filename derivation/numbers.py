@@ -172,7 +172,7 @@ write it as a string such as '0.1' or as a Fraction
             raise NumberError(f"{value} is not a finite number")
         return _from_fraction(Fraction(value))
     if isinstance(value, RationalABC):
-        return _from_fraction(Fraction(value.numerator, value.denominator))
+        return _from_fraction(Fraction(int(value.numerator), int(value.denominator)))
     if isinstance(value, sympy.Expr) and value.is_number:
         raise NumberError(
             f"{value} is not an exact rational number; pass a Rational, an int, "

@@ -18,6 +18,7 @@ and ``\\odot`` for element-wise products.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import DerivationError
@@ -59,7 +60,7 @@ class Notation:
     product: str = "odot"
 
     def __post_init__(self) -> None:
-        choices = {
+        choices: dict[str, Mapping[str, object]] = {
             "layer_marks": _LAYER_MARKS,
             "gradient_style": _GRADIENTS,
             "transpose": _TRANSPOSES,

@@ -196,10 +196,10 @@ def align(rows: Sequence[Row | str], budget: float = LINE_BUDGET_EM) -> str:
 
     Plain strings are rows known to be narrow.
     """
-    rows = [row if isinstance(row, Row) else Row(row, 0.0) for row in rows]
-    body = " \\\\[1ex]\n".join(row.latex for row in rows)
+    measured = [row if isinstance(row, Row) else Row(row, 0.0) for row in rows]
+    body = " \\\\[1ex]\n".join(row.latex for row in measured)
     environment = f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
-    return with_size(environment, max(row.width for row in rows), budget)
+    return with_size(environment, max(row.width for row in measured), budget)
 
 
 def with_size(latex: str, width: float, budget: float = LINE_BUDGET_EM) -> str:
