@@ -16,6 +16,9 @@ Matrix([
 [2]])
 >>> relu.derivative(sympy.Matrix([-1, 0, 2])).T
 Matrix([[0, 0, 1]])
+>>> import numpy
+>>> relu.float_derivative(numpy.array([[-1.0], [0.0], [2.0]])).T
+array([[0., 0., 1.]])
 """
 
 from __future__ import annotations

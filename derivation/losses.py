@@ -29,6 +29,9 @@ from .errors import DerivationError
 if TYPE_CHECKING:
     import numpy
 
+FloatLossValue = Callable[["numpy.ndarray", "numpy.ndarray"], float]
+FloatLossGradient = Callable[["numpy.ndarray", "numpy.ndarray"], "numpy.ndarray"]
+
 
 @dataclass(frozen=True)
 class Loss:
@@ -53,6 +56,11 @@ class Loss:
         them with ``+`` inside ``frame`` and may break the line between terms.
     frame
         LaTeX before and after the substituted terms.
+    float_value
+        ``L`` on float64 NumPy columns, as a Python float, or ``None`` if the
+        loss has no float evaluation.
+    float_gradient
+        ``dL/da`` on float64 NumPy columns, shaped like ``a``.
     """
 
     name: str
@@ -64,6 +72,8 @@ class Loss:
         [sympy.Matrix, sympy.Matrix, Callable[[sympy.Expr], str]], list[str]
     ]
     frame: tuple[str, str]
+    float_value: FloatLossValue | None = None
+    float_gradient: FloatLossGradient | None = None
 
 
 def _half_squared_error(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
@@ -102,6 +112,8 @@ def half_squared_error() -> Loss:
         gradient_definition="{a} - {y}",
         substituted=_squared_residuals,
         frame=(r"\frac{1}{2} \Bigl[", r"\Bigr]"),
+        float_value=_half_squared_error_float,
+        float_gradient=lambda a, y: a - y,
     )
 
 

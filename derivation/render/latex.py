@@ -259,7 +259,7 @@ class _Writer:
                     matrix(values.a),
                 ],
             )
-        yield f"Layer {index}:"
+        yield rf"\subsubsection*{{Layer {index}}}"
         yield align(rows)
 
     def loss(self, step: Step) -> Iterator[str]:
@@ -333,7 +333,7 @@ class _Writer:
                 matrix(values.da_prev),
             ],
         )
-        yield f"Layer {index}:"
+        yield rf"\subsubsection*{{Layer {index}}}"
         if not activation.is_identity and all(entry == 0 for entry in values.slope):
             yield (
                 f"Every unit of layer {index} has a zero derivative "
@@ -351,7 +351,7 @@ class _Writer:
     def update(self, index: int, values: LayerStep) -> Iterator[str]:
         rows = self.update_rows("W", index, values.W, values.dW, values.W_after)
         rows += self.update_rows("b", index, values.b, values.db, values.b_after)
-        yield f"Layer {index}:"
+        yield rf"\subsubsection*{{Layer {index}}}"
         yield align(rows)
 
     def update_rows(
