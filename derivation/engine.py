@@ -4,6 +4,7 @@ Every value stays a SymPy expression with exact entries, so the trace it
 returns is the true solution, not an approximation. The equations and the
 names used for their terms are those listed in :mod:`derivation.trace`.
 
+>>> from derivation.network import Layer
 >>> net = Network([Layer([[2]], [0], "identity")])
 >>> trace = train(net, x=[1], y=[3], learning_rate="1/2", steps=1)
 >>> trace.steps[0].loss, trace.steps[0].layers[0].dW
