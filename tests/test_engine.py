@@ -8,7 +8,6 @@ import dataclasses
 import json
 import random
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 import sympy
@@ -18,17 +17,16 @@ from derivation.engine import solve, train
 from derivation.errors import DerivationError, NumberError
 from derivation.network import Layer, Network
 from derivation.spec import load_spec, parse_spec
+from tests.examples import (
+    DATA_EXAMPLES,
+    EXAMPLE_DIRECTORIES,
+    SEED_EXPECTED,
+)
 
 R = sympy.Rational
 F = Fraction
 
-SHARED_EXAMPLES = Path(__file__).parents[2] / "shared" / "examples"
-BUNDLED_EXAMPLES = Path(__file__).parents[1] / "derivation" / "examples"
-EXAMPLE_DIRECTORIES = [
-    pytest.param(SHARED_EXAMPLES, id="shared"),
-    pytest.param(BUNDLED_EXAMPLES, id="bundled"),
-]
-EXAMPLE_EXPECTED = SHARED_EXAMPLES / "relu-1-2-2-1.expected.json"
+EXAMPLE_EXPECTED = SEED_EXPECTED
 
 # Keys of the expected JSON file and the LayerStep fields they describe.
 EXPECTED_FIELDS = {
@@ -118,7 +116,7 @@ def test_relu_1221_entries_are_rationals(example_trace):
 
 
 def test_relu_1221_third_step_output_bias():
-    spec = load_spec(SHARED_EXAMPLES / "relu-1-2-2-1.toml")
+    spec = load_spec(DATA_EXAMPLES / "relu-1-2-2-1.toml")
     trace = solve(dataclasses.replace(spec, steps=3))
     assert trace.steps[2].layers[2].b_after == sympy.Matrix([R(-1165723, 2000000)])
     assert trace.final_network.layers[2].b == sympy.Matrix([R(-1165723, 2000000)])

@@ -13,10 +13,10 @@ import sympy
 from derivation import Layer, Network, load_spec, solve, train
 from derivation.numbers import parse_number
 from derivation.render import Notation, render_latex
+from tests.examples import SEED_EXPECTED
 from tests.latex_tools import compile_latex
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "derivation" / "examples"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples"
 SEED = EXAMPLES / "relu-1-2-2-1.toml"
 
 _MATRIX = re.compile(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", re.DOTALL)
@@ -77,7 +77,7 @@ def summary_rows(section: str, layer: int) -> dict[str, tuple[sympy.Matrix, ...]
 
 
 def expected_steps() -> list[dict]:
-    return json.loads((SHARED / "relu-1-2-2-1.expected.json").read_text())["steps"]
+    return json.loads(SEED_EXPECTED.read_text())["steps"]
 
 
 def as_matrix(values: list) -> sympy.Matrix:

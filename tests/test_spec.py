@@ -7,15 +7,15 @@ import sympy
 
 from derivation.errors import DerivationError, SpecError
 from derivation.spec import load_spec, parse_spec
+from tests.examples import (
+    BUNDLED_EXAMPLES,
+    DATA_EXAMPLES,
+    EXAMPLE_DIRECTORIES,
+    SHARED_EXAMPLES,
+)
 
 R = sympy.Rational
 
-SHARED_EXAMPLES = Path(__file__).parents[2] / "shared" / "examples"
-BUNDLED_EXAMPLES = Path(__file__).parents[1] / "derivation" / "examples"
-EXAMPLE_DIRECTORIES = [
-    pytest.param(SHARED_EXAMPLES, id="shared"),
-    pytest.param(BUNDLED_EXAMPLES, id="bundled"),
-]
 
 NUMBER_FORMS = 'a number (integer, decimal, fraction such as "-3/8", or 2.5e-3)'
 
@@ -125,11 +125,27 @@ def test_two_input_example_values(directory):
     assert spec.steps == 1
 
 
-def test_bundled_examples_match_shared():
-    for name in ("relu-1-2-2-1.toml", "relu-2-2-1.toml"):
-        bundled = (BUNDLED_EXAMPLES / name).read_text(encoding="utf-8")
-        shared = (SHARED_EXAMPLES / name).read_text(encoding="utf-8")
-        assert bundled == shared, name
+@pytest.mark.parametrize("name", ["relu-1-2-2-1.toml", "relu-2-2-1.toml"])
+def test_bundled_examples_match_copies(name):
+    bundled = (BUNDLED_EXAMPLES / name).read_text(encoding="utf-8")
+    copy = (DATA_EXAMPLES / name).read_text(encoding="utf-8")
+    assert bundled == copy
+
+
+@pytest.mark.skipif(not SHARED_EXAMPLES.is_dir(), reason="no shared/examples")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu-1-2-2-1.toml",
+        "relu-1-2-2-1.expected.json",
+        "relu-1-2-2-1.expected.md",
+        "relu-2-2-1.toml",
+    ],
+)
+def test_copies_match_shared_examples(name):
+    copy = (DATA_EXAMPLES / name).read_text(encoding="utf-8")
+    shared = (SHARED_EXAMPLES / name).read_text(encoding="utf-8")
+    assert copy == shared
 
 
 # Happy path: number forms and fills.
