@@ -33,6 +33,10 @@ from .errors import NumberError
 # Exponents beyond this size in scientific notation would create numbers with
 # millions of digits from a few characters of text, so they are rejected.
 MAX_EXPONENT = 1000
+# How many characters longer than its fraction a decimal may be and still be
+# preferred for display: 0.5975 (239/400) and 0.0009765625 (1/1024) stay
+# decimals, while 2**-100, a 102-character decimal, becomes a fraction.
+DECIMAL_SLACK = 8
 # Digits in a single written number; a longer one is almost surely a mistake.
 MAX_DIGITS = 1000
 
@@ -243,16 +247,27 @@ def exact_string(value: sympy.Expr) -> str:
 def latex_number(value: sympy.Expr) -> str:
     """Write an exact value in LaTeX: a decimal if it terminates, else ``\\frac``.
 
-    Non-rational values (symbols, closed forms) go through ``sympy.latex``.
+    A terminating decimal that would be more than ``DECIMAL_SLACK`` characters
+    longer than the digits of its fraction is written as the fraction, so
+    ``2**-100`` is ``\\frac{1}{1267650600228229401496703205376}``, not a
+    100-digit decimal. Non-rational values (symbols, closed forms) go
+    through ``sympy.latex``.
 
     >>> latex_number(sympy.Rational(-1, 3))
     '-\\\\frac{1}{3}'
     >>> latex_number(sympy.Integer(92))
     '92'
+    >>> latex_number(sympy.Rational(1, 1024))
+    '0.0009765625'
+    >>> latex_number(sympy.Rational(1, 2**40))
+    '\\\\frac{1}{1099511627776}'
     """
     if not isinstance(value, sympy.Rational):
         return sympy.latex(value)
     if terminates(value):
-        return decimal_string(value)
+        decimal = decimal_string(value)
+        fraction_digits = len(str(abs(value.p))) + len(str(value.q))
+        if value.q == 1 or len(decimal) <= fraction_digits + DECIMAL_SLACK:
+            return decimal
     sign = "-" if value < 0 else ""
     return f"{sign}\\frac{{{abs(int(value.p))}}}{{{int(value.q)}}}"

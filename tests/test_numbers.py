@@ -366,3 +366,8 @@ def test_decimal_string_round_trip():
         for denominator in (1, 2, 4, 5, 8, 16, 20, 25, 40, 80000):
             value = R(numerator, denominator)
             assert parse_number(decimal_string(value)) == value
+
+
+def test_latex_number_prefers_fraction_to_huge_decimal():
+    value = sympy.Rational(1, 2**100)
+    assert latex_number(value) == r"\frac{1}{1267650600228229401496703205376}"

@@ -17,7 +17,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sympy
 
@@ -73,15 +73,21 @@ def render_latex(
         The training run to write out.
     title
         A heading; it is escaped, so any text prints literally.
+        Characters pdflatex cannot typeset raise ``DerivationError``.
     notation
         Names and symbols; :class:`Notation` defaults when omitted.
     standalone
         ``True`` for a complete document that compiles with pdflatex,
         ``False`` for the body alone, to ``\\input`` into another document
-        (which must load ``amsmath`` and ``booktabs``).
+        (which must load ``amsmath``, ``amssymb``, ``booktabs``, ``array``
+        and ``fontenc`` with the T1 encoding).
     """
     writer = _Writer(trace, notation or Notation())
     body = "\n\n".join(writer.body(title))
+    # amsmath allows 10 matrix columns unless told otherwise.
+    columns = max(trace.network.widths)
+    if columns > 10:
+        body = rf"\setcounter{{MaxMatrixCols}}{{{columns}}}" + "\n\n" + body
     if not standalone:
         return body + "\n"
     return f"{_PREAMBLE}\n\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n"
@@ -97,7 +103,7 @@ class _Writer:
 
     def body(self, title: str | None) -> Iterator[str]:
         if title:
-            yield rf"\section*{{{escape_text(title)}}}"
+            yield rf"\section*{{{escape_text(title, 'title')}}}"
         yield from self.problem()
         yield from self.definitions()
         for step in self.trace.steps:
@@ -159,27 +165,44 @@ class _Writer:
         yield from self.backward_definitions()
 
     def activation_definitions(self) -> Iterator[str]:
-        seen: dict[str, Activation] = {}
-        for layer in self.trace.network.layers:
-            seen.setdefault(layer.activation.derivative_definition, layer.activation)
-        rows = [
-            rf"{activation.latex_name}(z) &= {activation.definition}, &"
-            rf"{activation.latex_name}'(z) &= {activation.derivative_definition}"
-            for activation in seen.values()
-        ]
+        layers = self.trace.network.layers
+        variants: dict[str, Activation] = {}
+        for layer in layers:
+            variants.setdefault(
+                layer.activation.derivative_definition, layer.activation
+            )
+        names = [activation.latex_name for activation in variants.values()]
+
+        rows = []
+        for activation in variants.values():
+            row = (
+                rf"{activation.latex_name}(z) &= {activation.definition}, &"
+                rf"{activation.latex_name}'(z) &= {activation.derivative_definition}"
+            )
+            if names.count(activation.latex_name) > 1:
+                # Two conventions under one name: say which layers use which.
+                convention = activation.derivative_definition
+                used_in = self.layer_list(
+                    lambda a, convention=convention: (
+                        a.derivative_definition == convention
+                    )
+                )
+                row += rf" && \text{{({used_in})}}"
+            rows.append(row)
+
         uses = ", ".join(
-            f"${activation.latex_name}$ in {self.layer_list(activation)}"
-            for activation in seen.values()
+            f"${name}$ in " + self.layer_list(lambda a, name=name: a.latex_name == name)
+            for name in dict.fromkeys(names)
         )
         yield f"The activations act element-wise ({uses}):"
         yield align(rows)
 
-    def layer_list(self, activation: Activation) -> str:
+    def layer_list(self, matches: Callable[[Activation], bool]) -> str:
+        """Name the layers whose activation ``matches``: "layers 1 and 2"."""
         numbers = [
             str(index)
             for index, layer in enumerate(self.trace.network.layers, start=1)
-            if layer.activation.derivative_definition
-            == activation.derivative_definition
+            if matches(layer.activation)
         ]
         if len(numbers) == 1:
             return f"layer {numbers[0]}"
@@ -420,7 +443,7 @@ class _Writer:
             r"\end{tabular}",
         ]
         table = with_size("\n".join(lines), width + _LABEL_EM)
-        return f"\\begin{{center}}\n{table}\n\\end{{center}}"
+        return f"\\begin{{center}}\n{table}\n\\end{{center}}\n\\medskip"
 
     # -- pieces -------------------------------------------------------------
 

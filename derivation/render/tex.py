@@ -20,22 +20,32 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..numbers import latex_number, terminates
+from ..errors import DerivationError
+from ..numbers import latex_number
 
 # Width of the text block of the standalone document (A4, 2 cm margins, 11pt
 # type) is about 44 em; chains are broken well before that because the
 # estimates below are rough.
-LINE_BUDGET_EM = 38.0
+LINE_BUDGET_EM = 40.0
 
 # Approximate advance widths in em of Computer Modern at text size.
 _DIGIT_EM = 0.5
 _SCRIPT_DIGIT_EM = 0.36
 _MINUS_EM = 0.78
+_POINT_EM = 0.28
 _BRACKETS_EM = 1.0
 _COLUMN_GAP_EM = 1.0
 
+# Characters that mean something to TeX, or that form ligatures such as
+# "--" and "``" in T1 fonts, written so that they print as themselves.
 _SPECIAL_CHARACTERS = {
     "\\": r"\textbackslash{}",
+    "-": "-{}",
+    "`": r"\textasciigrave{}",
+    "'": r"\textquotesingle{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    '"': r"\textquotedbl{}",
     "{": r"\{",
     "}": r"\}",
     "$": r"\$",
@@ -45,6 +55,35 @@ _SPECIAL_CHARACTERS = {
     "_": r"\_",
     "^": r"\textasciicircum{}",
     "~": r"\textasciitilde{}",
+}
+
+# Latin-1 and Latin Extended-A letters that LaTeX's UTF-8 support maps to T1
+# glyphs (checked with pdflatex from TeX Live 2022), and common punctuation.
+_TYPESET_BY_T1 = frozenset(
+    chr(code)
+    for code in range(0xA0, 0x180)
+    if code not in (0xAD, 0x126, 0x127, 0x138, 0x13F, 0x140, 0x149, 0x166, 0x167)
+) | frozenset("\u2013\u2014\u2018\u2019\u201c\u201d\u2026")
+
+# Lowercase Greek from U+03B1 in code point order; omicron is a plain "o".
+_GREEK = {
+    chr(0x3B1 + offset): name if name == "o" else "\\" + name
+    for offset, name in enumerate(
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu "
+        "xi o pi rho varsigma sigma tau upsilon phi chi psi omega".split()
+    )
+} | {
+    "\u0393": r"\Gamma",
+    "\u0394": r"\Delta",
+    "\u0398": r"\Theta",
+    "\u039b": r"\Lambda",
+    "\u039e": r"\Xi",
+    "\u03a0": r"\Pi",
+    "\u03a3": r"\Sigma",
+    "\u03a5": r"\Upsilon",
+    "\u03a6": r"\Phi",
+    "\u03a8": r"\Psi",
+    "\u03a9": r"\Omega",
 }
 
 
@@ -123,12 +162,16 @@ def number(value: sympy.Expr) -> Piece:
 
 
 def matrix(values: sympy.Matrix) -> Piece:
-    """Write a matrix as a ``bmatrix``; a 1x1 matrix keeps its brackets."""
-    rows = values.tolist()
-    body = r" \\ ".join(
-        " & ".join(latex_number(entry) for entry in row) for row in rows
-    )
-    columns = list(zip(*rows))
+    """Write a matrix as a ``bmatrix``; a 1x1 matrix keeps its brackets.
+
+    Rows holding fractions get a little extra space so that stacked
+    fractions do not touch.
+    """
+    rows = [[latex_number(entry) for entry in row] for row in values.tolist()]
+    has_fraction = any("frac" in cell for row in rows for cell in row)
+    separator = r" \\[0.6ex] " if has_fraction else r" \\ "
+    body = separator.join(" & ".join(row) for row in rows)
+    columns = list(zip(*values.tolist()))
     width = (
         _BRACKETS_EM
         + sum(
@@ -151,12 +194,18 @@ def _number_width(value: sympy.Expr, digit: float, in_matrix: bool = False) -> f
     if not isinstance(value, sympy.Rational):
         return len(sympy.latex(value)) * digit
     sign = _MINUS_EM if value < 0 else 0.0
-    if terminates(value):
-        return sign + len(latex_number(abs(value))) * digit
+    written = latex_number(abs(value))
+    if "frac" not in written:
+        return sign + _text_width(written, digit)
     numerator, denominator = str(abs(value.p)), str(value.q)
     # In matrices and inline, \frac is set at script size.
     size = _SCRIPT_DIGIT_EM if in_matrix else digit
     return sign + max(len(numerator), len(denominator)) * size + 0.3
+
+
+def _text_width(written: str, digit: float) -> float:
+    points = written.count(".")
+    return (len(written) - points) * digit + points * _POINT_EM
 
 
 def chain_rows(
@@ -216,10 +265,36 @@ def with_size(latex: str, width: float, budget: float = LINE_BUDGET_EM) -> str:
     return f"{{{command}\n{latex}\n}}"
 
 
-def escape_text(text: str) -> str:
+def escape_text(text: str, what: str = "text") -> str:
     """Escape text for LaTeX's text mode so it prints literally.
+
+    Runs of white space, line breaks included, become one space. Greek
+    letters are set in math mode. Characters that pdflatex with T1 fonts
+    cannot typeset are rejected rather than breaking the document.
+
+    Raises
+    ------
+    DerivationError
+        If the text contains a control character or a character that
+        pdflatex cannot typeset; the message names ``what`` and the
+        character.
 
     >>> escape_text(r"50% of \\input{x}")
     '50\\\\% of \\\\textbackslash{}input\\\\{x\\\\}'
+    >>> escape_text("Step -- η")
+    'Step -{}-{} $\\\\eta$'
     """
-    return "".join(_SPECIAL_CHARACTERS.get(ch, ch) for ch in text)
+    pieces = []
+    for ch in " ".join(text.split()):
+        if ch in _SPECIAL_CHARACTERS:
+            pieces.append(_SPECIAL_CHARACTERS[ch])
+        elif ch in _GREEK:
+            pieces.append(f"${_GREEK[ch]}$")
+        elif " " <= ch <= "~" or ch in _TYPESET_BY_T1:
+            pieces.append(ch)
+        else:
+            raise DerivationError(
+                f"{what}: the character {ch!r} (U+{ord(ch):04X}) cannot be "
+                "typeset by pdflatex; remove it or choose --format json"
+            )
+    return "".join(pieces)
