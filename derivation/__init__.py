@@ -71,6 +71,10 @@ __all__ = [
 _RENDER_NAMES = {"Notation", "render_json", "render_latex"}
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str) -> Any:
     if name in _RENDER_NAMES:
         from . import render

@@ -26,31 +26,40 @@ from .errors import DerivationError
 from .numbers import to_exact
 
 
-def exact_matrix(values: object, name: str = "value") -> sympy.Matrix:
-    """Build an exact SymPy matrix from nested lists, a flat list or a matrix.
+def exact_matrix(values: object, name: str = "value") -> sympy.ImmutableMatrix:
+    """Build an exact, immutable SymPy matrix from nested lists or a matrix.
 
-    A flat list becomes a column, which is how vectors enter the network.
+    A flat list becomes a column, which is how vectors enter the network;
+    a single number becomes a 1x1 matrix. NumPy integer arrays are accepted
+    through their ``tolist()``.
 
     Raises
     ------
     DerivationError
-        If the rows differ in length or an entry is not an exact number.
+        If the rows differ in length, there are no entries, or an entry is
+        not an exact number.
     """
-    if isinstance(values, sympy.MatrixBase):
-        rows = values.tolist()
-    elif isinstance(values, Sequence) and not isinstance(values, str):
+    if isinstance(values, sympy.MatrixBase) or _is_array(values):
+        values = values.tolist()  # type: ignore[attr-defined]
+    if isinstance(values, Sequence) and not isinstance(values, str):
         rows = [list(row) if _is_row(row) else [row] for row in values]
     else:
         rows = [[values]]
 
+    if not rows or not all(rows):
+        raise DerivationError(f"{name}: expected at least one entry, found none")
     widths = {len(row) for row in rows}
     if len(widths) > 1:
         raise DerivationError(f"{name}: rows have different lengths {sorted(widths)}")
-    return sympy.Matrix([[to_exact(entry) for entry in row] for row in rows])
+    return sympy.ImmutableMatrix([[to_exact(entry) for entry in row] for row in rows])
+
+
+def _is_array(values: object) -> bool:
+    return hasattr(values, "tolist") and hasattr(values, "shape")
 
 
 def _is_row(entry: object) -> bool:
-    return isinstance(entry, Iterable) and not isinstance(entry, str)
+    return isinstance(entry, Sequence) and not isinstance(entry, str)
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,8 @@ class Layer:
         not exact, or the activation is unknown.
     """
 
-    W: sympy.Matrix
-    b: sympy.Matrix
+    W: sympy.ImmutableMatrix
+    b: sympy.ImmutableMatrix
     activation: Activation
 
     def __init__(
@@ -85,6 +94,9 @@ class Layer:
     ) -> None:
         weights = exact_matrix(W, "weights")
         biases = exact_matrix(b, "biases")
+        if biases.shape == (1, 1) and not isinstance(b, Sequence | sympy.MatrixBase):
+            # A single number fills the biases, as in spec files.
+            biases = sympy.ImmutableMatrix([biases[0, 0]] * weights.rows)
         if biases.shape != (weights.rows, 1):
             raise DerivationError(
                 f"biases: expected {weights.rows} values (one per unit), "
@@ -92,6 +104,10 @@ class Layer:
             )
         if isinstance(activation, str):
             activation = get_activation(activation)
+        if not isinstance(activation, Activation):
+            raise DerivationError(
+                f"activation: expected an Activation or its name, found {activation!r}"
+            )
         object.__setattr__(self, "W", weights)
         object.__setattr__(self, "b", biases)
         object.__setattr__(self, "activation", activation)
@@ -113,8 +129,8 @@ class Layer:
         entries are not validated again.
         """
         layer = object.__new__(Layer)
-        object.__setattr__(layer, "W", W)
-        object.__setattr__(layer, "b", b)
+        object.__setattr__(layer, "W", sympy.ImmutableMatrix(W))
+        object.__setattr__(layer, "b", sympy.ImmutableMatrix(b))
         object.__setattr__(layer, "activation", self.activation)
         return layer
 
@@ -135,6 +151,11 @@ class Network:
         stack = tuple(layers)
         if not stack:
             raise DerivationError("a network needs at least one layer")
+        for number, layer in enumerate(stack, start=1):
+            if not isinstance(layer, Layer):
+                raise DerivationError(
+                    f"layer {number}: expected a Layer, found {layer!r}"
+                )
         for number, (before, after) in enumerate(zip(stack, stack[1:]), start=2):
             if after.inputs != before.units:
                 raise DerivationError(

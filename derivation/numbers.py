@@ -40,6 +40,7 @@ DECIMAL_SLACK = 8
 # Digits in a single written number; a longer one is almost surely a mistake.
 MAX_DIGITS = 1000
 
+_DIGIT_LIMIT = 10**MAX_DIGITS
 _DIGITS = r"\d+(?:_\d+)*"
 _DECIMAL = re.compile(
     rf"(?P<sign>[+-]?)(?P<int>{_DIGITS})?(?:\.(?P<frac>{_DIGITS})?)?"
@@ -77,6 +78,8 @@ def parse_number(text: str) -> sympy.Rational:
 
     Raises
     ------
+    TypeError
+        If ``text`` is not a string.
     NumberError
         If the text is not one of the supported forms, has a zero
         denominator, or is too long (more than ``MAX_DIGITS`` digits or an
@@ -89,6 +92,10 @@ def parse_number(text: str) -> sympy.Rational:
     ...
     derivation.errors.NumberError: '1/0' has a zero denominator
     """
+    if not isinstance(text, str):
+        raise TypeError(
+            f"parse_number reads text, not {type(text).__name__}; use to_exact"
+        )
     stripped = text.strip()
     if sum(ch in "0123456789" for ch in stripped) > MAX_DIGITS:
         detail = f"has more than {MAX_DIGITS} digits"
@@ -163,6 +170,7 @@ write it as a string such as '0.1' or as a Fraction
     if isinstance(value, sympy.Rational):
         return value
     if isinstance(value, int):
+        _check_size(value)
         return sympy.Integer(value)
     if isinstance(value, str):
         return parse_number(value)
@@ -174,7 +182,7 @@ write it as a string such as '0.1' or as a Fraction
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise NumberError(f"{value} is not a finite number")
-        return _from_fraction(Fraction(value))
+        return parse_number(format(value, "E"))
     if isinstance(value, RationalABC):
         return _from_fraction(Fraction(int(value.numerator), int(value.denominator)))
     if isinstance(value, sympy.Expr) and value.is_number:
@@ -186,7 +194,15 @@ write it as a string such as '0.1' or as a Fraction
 
 
 def _from_fraction(value: Fraction) -> sympy.Rational:
+    _check_size(value.numerator)
+    _check_size(value.denominator)
     return sympy.Rational(value.numerator, value.denominator)
+
+
+def _check_size(integer: int) -> None:
+    if abs(integer) >= _DIGIT_LIMIT:
+        detail = f"has more than {MAX_DIGITS} digits"
+        raise NumberError(f"an integer that {detail}", detail)
 
 
 def terminates(value: sympy.Rational) -> bool:

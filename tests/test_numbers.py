@@ -371,3 +371,23 @@ def test_decimal_string_round_trip():
 def test_latex_number_prefers_fraction_to_huge_decimal():
     value = sympy.Rational(1, 2**100)
     assert latex_number(value) == r"\frac{1}{1267650600228229401496703205376}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**1000, -(10**1000), Fraction(10**1000, 3), Fraction(1, 10**1000)],
+    ids=["integer", "negative", "numerator", "denominator"],
+)
+def test_to_exact_rejects_huge_integers(value):
+    with pytest.raises(NumberError) as raised:
+        to_exact(value)
+    assert str(raised.value) == "an integer that has more than 1000 digits"
+
+
+def test_to_exact_rejects_decimal_with_huge_exponent():
+    with pytest.raises(NumberError) as raised:
+        to_exact(Decimal("1e999999"))
+    assert str(raised.value) == (
+        "'1E+999999' has the exponent 999999, outside the supported range "
+        "-1000 to 1000"
+    )
