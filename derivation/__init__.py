@@ -24,13 +24,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .activations import Activation, get_activation
+from .answers import (
+    AnswerFileError,
+    AnswerSheet,
+    answer_template,
+    parse_answers,
+    read_answers,
+)
 from .bundled import example_names, example_text
+from .check import Report, check_answers
 from .engine import forward, gradient_step, solve, train
 from .errors import DerivationError, NumberError, SpecError
 from .losses import Loss, get_loss
 from .network import Layer, Network
 from .numbers import latex_number, parse_number, to_exact
 from .spec import Spec, load_spec, parse_spec
+from .tolerance import Tolerance
 from .trace import LayerStep, Step, Trace
 
 if TYPE_CHECKING:
@@ -40,6 +49,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Activation",
+    "AnswerFileError",
+    "AnswerSheet",
     "DerivationError",
     "Layer",
     "LayerStep",
@@ -47,10 +58,14 @@ __all__ = [
     "Network",
     "Notation",
     "NumberError",
+    "Report",
     "Spec",
     "SpecError",
     "Step",
+    "Tolerance",
     "Trace",
+    "answer_template",
+    "check_answers",
     "example_names",
     "example_text",
     "forward",
@@ -59,8 +74,10 @@ __all__ = [
     "gradient_step",
     "latex_number",
     "load_spec",
+    "parse_answers",
     "parse_number",
     "parse_spec",
+    "read_answers",
     "render_json",
     "render_latex",
     "solve",

@@ -6,7 +6,12 @@ on SymPy matrices; the renderers read :attr:`Activation.definition` and
 :attr:`Activation.derivative_definition` to state the function once. The
 float64 path in :mod:`derivation.float_engine` calls
 :meth:`Activation.float_value` and :meth:`Activation.float_derivative` on
-NumPy arrays, so both paths evaluate one description of each function.
+NumPy arrays, so both paths evaluate one description of each function. The
+engine's fast rational arithmetic calls :attr:`Activation.rational_function`
+and :attr:`Activation.rational_slope` on python-flint ``fmpq`` entries; for
+ReLU and the identity these are the same scalar functions as
+:attr:`Activation.function` and :attr:`Activation.slope`, written to work on
+any exact rational type.
 
 >>> relu = get_activation("relu")
 >>> relu.value(sympy.Matrix([-1, 0, 2]))
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
@@ -35,6 +40,9 @@ if TYPE_CHECKING:
     import numpy
 
 ScalarFunction = Callable[[sympy.Expr], sympy.Expr]
+# Maps an exact rational of any type (SymPy Rational, fractions.Fraction,
+# python-flint fmpq) to a rational of the same type.
+RationalFunction = Callable[[Any], Any]
 ArrayFunction = Callable[["numpy.ndarray"], "numpy.ndarray"]
 
 
@@ -62,6 +70,13 @@ class Activation:
     float_slope
         ``f'`` applied element-wise to a float64 NumPy array, with the same
         convention at kinks as :attr:`slope`.
+    rational_function
+        ``f`` on one exact rational of any type, returning the same type, or
+        ``None`` if ``f`` does not map rationals to rationals. The engine
+        computes layers with such an activation in its general SymPy path.
+    rational_slope
+        ``f'`` on one exact rational of any type, like
+        :attr:`rational_function`.
     """
 
     name: str
@@ -72,6 +87,8 @@ class Activation:
     latex_name: str
     float_function: ArrayFunction | None = None
     float_slope: ArrayFunction | None = None
+    rational_function: RationalFunction | None = None
+    rational_slope: RationalFunction | None = None
 
     def value(self, z: sympy.Matrix) -> sympy.Matrix:
         """Apply ``f`` to every entry of ``z``."""
@@ -111,17 +128,28 @@ class Activation:
         return self.name == "identity"
 
 
-def _relu(z: sympy.Expr) -> sympy.Expr:
-    return z if z > 0 else sympy.Integer(0)
+# The scalar functions take any exact rational type; ``z * 0`` is a zero of
+# the same type as z (a SymPy Integer for a SymPy Rational).
+def _relu(z: Any) -> Any:
+    return z if z > 0 else z * 0
 
 
-def _relu_slope(at_zero: sympy.Integer) -> ScalarFunction:
-    def slope(z: sympy.Expr) -> sympy.Expr:
+def _relu_slope(at_zero: int) -> RationalFunction:
+    def slope(z: Any) -> Any:
+        zero = z * 0
         if z == 0:
-            return at_zero
-        return sympy.Integer(1) if z > 0 else sympy.Integer(0)
+            return zero + at_zero
+        return zero + 1 if z > 0 else zero
 
     return slope
+
+
+def _identity(z: Any) -> Any:
+    return z
+
+
+def _one(z: Any) -> Any:
+    return z * 0 + 1
 
 
 # NumPy is imported inside the float functions so that the exact path, which
@@ -163,23 +191,23 @@ def relu(derivative_at_zero: int = 0) -> Activation:
         If ``derivative_at_zero`` is not 0 or 1.
     """
     if derivative_at_zero not in (0, 1):
-        raise DerivationError(
-            f"ReLU'(0) must be 0 or 1, not {derivative_at_zero!r}"
-        )
-    at_zero = sympy.Integer(derivative_at_zero)
+        raise DerivationError(f"ReLU'(0) must be 0 or 1, not {derivative_at_zero!r}")
     if derivative_at_zero == 0:
         derivative_definition = r"\begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}"
     else:
         derivative_definition = r"\begin{cases} 1 & z \ge 0 \\ 0 & z < 0 \end{cases}"
+    slope = _relu_slope(derivative_at_zero)
     return Activation(
         name="relu",
         function=_relu,
-        slope=_relu_slope(at_zero),
+        slope=slope,
         definition=r"\max(0, z)",
         derivative_definition=derivative_definition,
         latex_name=r"\operatorname{ReLU}",
         float_function=_relu_float,
         float_slope=_relu_float_slope(derivative_at_zero),
+        rational_function=_relu,
+        rational_slope=slope,
     )
 
 
@@ -187,13 +215,15 @@ def identity() -> Activation:
     """Return the identity activation ``f(z) = z``."""
     return Activation(
         name="identity",
-        function=lambda z: z,
-        slope=lambda z: sympy.Integer(1),
+        function=_identity,
+        slope=_one,
         definition="z",
         derivative_definition="1",
         latex_name=r"\operatorname{id}",
         float_function=_identity_float,
         float_slope=_identity_float_slope,
+        rational_function=_identity,
+        rational_slope=_one,
     )
 
 

@@ -99,6 +99,13 @@ class Difference:
         rounding bound, and its first location; ``None`` when no bound is
         available for the network. Rounding alone keeps the ratio at most
         :data:`~derivation.float_bound.GUARANTEE_FACTOR`.
+    infinite, infinite_at
+        How many float64 entries are ``inf`` or ``-inf`` (an overflow), and
+        the first location. Their difference counts as ``inf``.
+    nan, nan_at
+        How many float64 entries are ``nan`` (from ``inf - inf`` or
+        ``0 * inf``), and the first location. Their difference counts as
+        ``inf`` too, so that no maximum can skip them.
     """
 
     quantity: str
@@ -109,6 +116,10 @@ class Difference:
     relative_at: Location | None
     max_bound_ratio: float | None
     bound_ratio_at: Location | None
+    infinite: int = 0
+    infinite_at: Location | None = None
+    nan: int = 0
+    nan_at: Location | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the difference as JSON-ready data (non-finite values as strings)."""
@@ -120,6 +131,10 @@ class Difference:
             "relative_at": _json_location(self.relative_at),
             "max_bound_ratio": _json_float(self.max_bound_ratio),
             "bound_ratio_at": _json_location(self.bound_ratio_at),
+            "infinite": self.infinite,
+            "infinite_at": _json_location(self.infinite_at),
+            "nan": self.nan,
+            "nan_at": _json_location(self.nan_at),
         }
 
 
@@ -141,7 +156,13 @@ class Kink:
 
     @property
     def crossed(self) -> bool:
-        """Whether the float64 ``z`` lies on another side of 0 than the exact one."""
+        """Whether the float64 ``z`` lies on another side of 0 than the exact one.
+
+        A ``nan`` lies on no side, so it does not cross; the comparison
+        reports it among the values that are not finite.
+        """
+        if math.isnan(self.float_z):
+            return False
         return _sign(self.float_z) != _sign(self.exact_z)
 
     def __str__(self) -> str:
@@ -212,6 +233,11 @@ class Comparison:
         ratios = [difference.max_bound_ratio or 0.0 for difference in self.differences]
         return max(ratios) <= GUARANTEE_FACTOR
 
+    @property
+    def all_finite(self) -> bool:
+        """Whether every float64 value is finite: no overflow and no ``nan``."""
+        return not any(d.infinite or d.nan for d in self.differences)
+
     def to_text(self) -> str:
         """Write the comparison as a table of differences followed by the kinks."""
         return _format_text(self)
@@ -227,6 +253,7 @@ class Comparison:
             "unit_roundoff": UNIT_ROUNDOFF,
             "guarantee_factor": GUARANTEE_FACTOR,
             "within_bound": self.within_bound,
+            "all_finite": self.all_finite,
             "quantities": {
                 difference.quantity: difference.to_dict()
                 for difference in self.differences
@@ -360,6 +387,8 @@ class _Scan:
         self.relative: tuple[float, Location | None] = (0.0, None)
         self.ratio: tuple[float, Location | None] = (0.0, None)
         self.has_bound = True
+        self.infinite: tuple[int, Location | None] = (0, None)
+        self.nan: tuple[int, Location | None] = (0, None)
 
     def add(
         self,
@@ -369,6 +398,10 @@ class _Scan:
         entry_bound: float | None,
     ) -> None:
         self.entries += 1
+        if math.isnan(value):
+            self.nan = _counted(self.nan, location)
+        elif math.isinf(value):
+            self.infinite = _counted(self.infinite, location)
         absolute, relative = _differences(exact, value)
         self.absolute = _larger(self.absolute, absolute, location)
         if relative is not None:
@@ -388,7 +421,19 @@ class _Scan:
             relative_at=self.relative[1],
             max_bound_ratio=self.ratio[0] if self.has_bound else None,
             bound_ratio_at=self.ratio[1] if self.has_bound else None,
+            infinite=self.infinite[0],
+            infinite_at=self.infinite[1],
+            nan=self.nan[0],
+            nan_at=self.nan[1],
         )
+
+
+def _counted(
+    tally: tuple[int, Location | None], location: Location
+) -> tuple[int, Location | None]:
+    """Add one to a count, keeping the first location."""
+    count, first = tally
+    return count + 1, first or location
 
 
 def _differences(exact: sympy.Expr, value: float) -> tuple[float, float | None]:
@@ -398,8 +443,20 @@ def _differences(exact: sympy.Expr, value: float) -> tuple[float, float | None]:
     exact_fraction = Fraction(int(exact.p), int(exact.q))
     difference = abs(Fraction(value) - exact_fraction)
     if exact_fraction == 0:
-        return float(difference), None
-    return float(difference), float(difference / abs(exact_fraction))
+        return _as_float(difference), None
+    return _as_float(difference), _as_float(difference / abs(exact_fraction))
+
+
+def _as_float(value: Fraction) -> float:
+    """Round a non-negative fraction to float64; past the range it is ``inf``.
+
+    The exact run can exceed the float64 range where the float64 run took
+    the other branch of a kink and stayed small.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _ratio(absolute: float, entry_bound: float) -> float:
@@ -451,6 +508,7 @@ def _format_text(comparison: Comparison) -> str:
     ]
 
     lines += ["", *_format_notes(comparison, crossings), ""]
+    lines += _format_non_finite(comparison)
     if comparison.kinks:
         lines.append("Kinks (ReLU pre-activations at or across 0):")
         lines += [f"  {kink}" for kink in comparison.kinks]
@@ -473,6 +531,28 @@ def _format_notes(comparison: Comparison, crossings: list[Kink]) -> list[str]:
             "the runs follow different branches."
         )
     return notes
+
+
+def _format_non_finite(comparison: Comparison) -> list[str]:
+    """List the quantities with float64 values that are not finite."""
+    if comparison.all_finite:
+        return []
+    lines = [
+        "Not finite in float64 (overflow gives inf; inf - inf and 0 * inf give "
+        "nan). These entries are not compared; their difference counts as inf:"
+    ]
+    for difference in comparison.differences:
+        for kind, (count, first) in (
+            ("inf", (difference.infinite, difference.infinite_at)),
+            ("nan", (difference.nan, difference.nan_at)),
+        ):
+            if count:
+                noun = "entry is" if count == 1 else "entries are"
+                lines.append(
+                    f"  {difference.quantity}: {count} {noun} {kind}, "
+                    f"the first at {first}"
+                )
+    return [*lines, ""]
 
 
 def _count(number: int, noun: str) -> str:

@@ -56,3 +56,69 @@ class SpecError(DerivationError):
     def in_file(self, source: str) -> SpecError:
         """Return a copy of this error that names the file it came from."""
         return SpecError(self.key_path, self.expected, self.found, source=source)
+
+
+# The values the engine records, as messages name them.
+_QUANTITY_NAMES = {
+    "z": "the pre-activation z",
+    "a": "the activation a",
+    "loss": "the loss L",
+    "da": "dL/da",
+    "slope": "the activation derivative",
+    "dz": "dL/dz",
+    "dW": "the weight gradient dL/dW",
+    "da_prev": "dL/da of the layer's input",
+    "W_after": "the updated weights",
+    "b_after": "the updated biases",
+}
+
+
+class LimitError(DerivationError):
+    """An exact value grew past the digit limit, so training stopped.
+
+    Attributes name what grew: ``quantity`` is the name of the value in
+    :class:`~derivation.trace.LayerStep` (``"dW"``, ``"W_after"``, ...) or
+    ``"loss"``; ``step`` counts from 1; ``layer`` counts from 1 and is
+    ``None`` for the loss; ``part`` is ``"numerator"`` or
+    ``"denominator"``; ``digits`` is its length and ``limit`` the maximum.
+
+    >>> print(LimitError("W_after", 3, 2, "denominator", 215, 200))
+    step 3, layer 2: an entry of the updated weights has a denominator of 215 \
+digits, more than the limit of 200. Exact values grow with every step; to go \
+on, round them (rounding, such as 4 decimal places), take at most 2 steps, or \
+raise the limit (max_digits).
+    """
+
+    def __init__(
+        self,
+        quantity: str,
+        step: int,
+        layer: int | None,
+        part: str,
+        digits: int,
+        limit: int,
+    ) -> None:
+        self.quantity = quantity
+        self.step = step
+        self.layer = layer
+        self.part = part
+        self.digits = digits
+        self.limit = limit
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = f"step {self.step}"
+        if self.layer is not None:
+            where += f", layer {self.layer}"
+        name = _QUANTITY_NAMES.get(self.quantity, self.quantity)
+        subject = name if self.quantity == "loss" else f"an entry of {name}"
+        fewer = ""
+        if self.step > 1:
+            count = self.step - 1
+            fewer = f"take at most {count} step{'' if count == 1 else 's'}, "
+        return (
+            f"{where}: {subject} has a {self.part} of {self.digits} digits, more "
+            f"than the limit of {self.limit}. Exact values grow with every step; "
+            "to go on, round them (rounding, such as 4 decimal places), "
+            f"{fewer}or raise the limit (max_digits)."
+        )

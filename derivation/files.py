@@ -6,6 +6,12 @@ the new, never a mixture. Symbolic links are followed first, so the file
 they point to is replaced and the link stays. Targets that are not regular
 files, such as ``/dev/null`` or a named pipe, are written in place, since
 renaming over them would replace the device or pipe itself.
+
+Files that derivation writes carry a mark near the top (:data:`OWN_MARKS`),
+such as the LaTeX comment ``% Written by derivation 0.1.0``. The command
+line replaces an existing file without the mark only when given
+``--force`` (see :func:`check_replaceable`), so a mistyped ``-o`` cannot
+overwrite a student's own work.
 """
 
 from __future__ import annotations
@@ -16,6 +22,68 @@ import tempfile
 from pathlib import Path
 
 from .errors import DerivationError
+
+# How much of an existing file is searched for a mark.
+_MARK_SEARCH_BYTES = 4096
+
+OWN_MARKS = ("Written by derivation", '"written_by": "derivation')
+"""Texts that mark a file as derivation's output: a comment and a JSON key."""
+
+
+def version_text() -> str:
+    """Return ``"derivation 0.1.0"``: the program and its version, for marks."""
+    from . import __version__
+
+    return f"derivation {__version__}"
+
+
+def mark_comment(prefix: str) -> str:
+    """Return the comment line that marks output, after a comment ``prefix``.
+
+    >>> mark_comment("%").startswith("% Written by derivation ")
+    True
+    """
+    return (
+        f"{prefix} Written by {version_text()}; running derivation again "
+        "replaces this file."
+    )
+
+
+def check_replaceable(
+    path: str | Path,
+    *,
+    force: bool = False,
+    marks: tuple[str, ...] = OWN_MARKS,
+) -> None:
+    """Check that writing ``path`` loses nothing that derivation did not write.
+
+    A path is replaceable when it does not exist, is empty, is not a
+    regular file (such as ``/dev/null``), or has one of ``marks`` in its
+    first 4096 bytes; any path is replaceable with ``force``. Links are
+    followed.
+
+    Raises
+    ------
+    DerivationError
+        If the path is a regular file without a mark and ``force`` is false.
+    """
+    if force or not str(path):
+        return
+    target = Path(os.path.realpath(path))
+    try:
+        if not target.is_file() or target.stat().st_size == 0:
+            return
+        with open(target, "rb") as handle:
+            head = handle.read(_MARK_SEARCH_BYTES).decode("utf-8", "replace")
+    except OSError:
+        # write_output reports a path that cannot be read or written.
+        return
+    if not any(mark in head for mark in marks):
+        raise DerivationError(
+            f"{path} exists and was not written by derivation, so it was left "
+            "unchanged; choose another output file, or pass --force to "
+            "replace it"
+        )
 
 
 def write_output(path: str | Path, text: str) -> None:

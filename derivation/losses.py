@@ -3,7 +3,10 @@
 A loss compares the network output ``a`` (a column) with the target ``y``.
 The exact engine calls :attr:`Loss.value` and :attr:`Loss.gradient` on SymPy
 matrices, and the float64 path calls :attr:`Loss.float_value` and
-:attr:`Loss.float_gradient` on NumPy arrays.
+:attr:`Loss.float_gradient` on NumPy arrays. The engine's fast rational
+arithmetic calls :attr:`Loss.rational_value` and :attr:`Loss.rational_gradient`
+on lists of python-flint ``fmpq`` entries; :attr:`Loss.value` evaluates the
+same function on the entries of SymPy matrices.
 
 >>> loss = get_loss("half_squared_error")
 >>> a, y = sympy.Matrix([sympy.Rational(25, 2)]), sympy.Matrix([1])
@@ -18,9 +21,9 @@ Matrix([[23/2]])
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
@@ -31,6 +34,10 @@ if TYPE_CHECKING:
 
 FloatLossValue = Callable[["numpy.ndarray", "numpy.ndarray"], float]
 FloatLossGradient = Callable[["numpy.ndarray", "numpy.ndarray"], "numpy.ndarray"]
+# Functions of the output entries and the target entries, both exact rationals
+# of one type (SymPy Rational, fractions.Fraction, python-flint fmpq).
+RationalLossValue = Callable[[Sequence[Any], Sequence[Any]], Any]
+RationalLossGradient = Callable[[Sequence[Any], Sequence[Any]], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,12 @@ class Loss:
         loss has no float evaluation.
     float_gradient
         ``dL/da`` on float64 NumPy columns, shaped like ``a``.
+    rational_value
+        ``L`` on the entries of ``a`` and ``y`` as exact rationals of any one
+        type, returning that type, or ``None`` if ``L`` does not map
+        rationals to rationals.
+    rational_gradient
+        ``dL/da`` on the entries of ``a`` and ``y``, as a list of entries.
     """
 
     name: str
@@ -74,11 +87,21 @@ class Loss:
     frame: tuple[str, str]
     float_value: FloatLossValue | None = None
     float_gradient: FloatLossGradient | None = None
+    rational_value: RationalLossValue | None = None
+    rational_gradient: RationalLossGradient | None = None
 
 
 def _half_squared_error(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
-    residual = a - y
-    return sum(residual.applyfunc(lambda r: r**2), sympy.Integer(0)) / 2
+    return _half_squared_error_of_entries(list(a), list(y))
+
+
+def _half_squared_error_of_entries(a: Sequence[Any], y: Sequence[Any]) -> Any:
+    squares = [(output - target) ** 2 for output, target in zip(a, y)]
+    return sum(squares[1:], squares[0]) / 2
+
+
+def _residuals(a: Sequence[Any], y: Sequence[Any]) -> list[Any]:
+    return [output - target for output, target in zip(a, y)]
 
 
 def _half_squared_error_float(a: numpy.ndarray, y: numpy.ndarray) -> float:
@@ -114,6 +137,8 @@ def half_squared_error() -> Loss:
         frame=(r"\frac{1}{2} \Bigl[", r"\Bigr]"),
         float_value=_half_squared_error_float,
         float_gradient=lambda a, y: a - y,
+        rational_value=_half_squared_error_of_entries,
+        rational_gradient=_residuals,
     )
 
 

@@ -82,8 +82,8 @@ class Layer:
         not exact, or the activation is unknown.
     """
 
-    W: sympy.ImmutableMatrix
-    b: sympy.ImmutableMatrix
+    W: sympy.MatrixBase
+    b: sympy.MatrixBase
     activation: Activation
 
     def __init__(
@@ -126,11 +126,13 @@ class Layer:
         """Return the same layer with new weights and biases.
 
         The engine calls this with matrices it computed itself, so the
-        entries are not validated again.
+        entries are not validated again, and the matrices are kept as given:
+        converting every step's parameters to immutable matrices would cost
+        more than the step's arithmetic at widths of 64 and more.
         """
         layer = object.__new__(Layer)
-        object.__setattr__(layer, "W", sympy.ImmutableMatrix(W))
-        object.__setattr__(layer, "b", sympy.ImmutableMatrix(b))
+        object.__setattr__(layer, "W", W)
+        object.__setattr__(layer, "b", b)
         object.__setattr__(layer, "activation", self.activation)
         return layer
 

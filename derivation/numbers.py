@@ -211,10 +211,7 @@ def terminates(value: sympy.Rational) -> bool:
     >>> terminates(sympy.Rational(239, 400)), terminates(sympy.Rational(1, 3))
     (True, False)
     """
-    denominator = int(value.q)
-    twos = _multiplicity(denominator, 2)
-    fives = _multiplicity(denominator, 5)
-    return denominator == 2**twos * 5**fives
+    return _decimal_places(int(value.q)) is not None
 
 
 def decimal_string(value: sympy.Rational) -> str:
@@ -228,10 +225,10 @@ def decimal_string(value: sympy.Rational) -> str:
     >>> decimal_string(sympy.Rational(-11977, 20000))
     '-0.59885'
     """
-    if not terminates(value):
-        raise ValueError(f"{value} has no finite decimal expansion")
     numerator, denominator = int(value.p), int(value.q)
-    places = max(_multiplicity(denominator, 2), _multiplicity(denominator, 5))
+    places = _decimal_places(denominator)
+    if places is None:
+        raise ValueError(f"{value} has no finite decimal expansion")
     scaled = abs(numerator) * 10**places // denominator
     sign = "-" if numerator < 0 else ""
     digits = str(scaled).rjust(places + 1, "0")
@@ -240,12 +237,16 @@ def decimal_string(value: sympy.Rational) -> str:
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
-def _multiplicity(number: int, prime: int) -> int:
-    count = 0
-    while number % prime == 0:
-        number //= prime
-        count += 1
-    return count
+def _decimal_places(denominator: int) -> int | None:
+    """Return the decimal places of 1/denominator, or None if they never end."""
+    # The lowest set bit gives the power of 2 without a division per factor.
+    twos = (denominator & -denominator).bit_length() - 1
+    rest = denominator >> twos
+    fives = 0
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    return max(twos, fives) if rest == 1 else None
 
 
 def exact_string(value: sympy.Expr) -> str:

@@ -23,6 +23,15 @@ A spec names the network, one training sample and the training settings::
     loss = "half_squared_error"
     learning_rate = 0.01
     steps = 2
+    rounding = { mode = "decimals", digits = 4 }   # optional; see growth.py
+    max_digits = 200                # optional digit limit, default 4000
+
+    [notation]                      # optional; see render/notation.py
+    layer_marks = "parentheses"
+
+    [numbers]                       # optional; see render/number_format.py
+    style = "decimal"
+    places = 4
 
 Numbers may be TOML integers, TOML decimals (read exactly as written, so
 ``0.01`` is 1/100) or strings such as ``"-3/8"`` and ``"2.5e-3"``. Every
@@ -32,6 +41,7 @@ and what was found.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,15 +52,34 @@ import sympy
 
 from .activations import ACTIVATION_NAMES, get_activation
 from .errors import NumberError, SpecError
+from .growth import (
+    DEFAULT_MAX_DIGITS,
+    MAX_ROUNDING_DIGITS,
+    ROUNDING_MODES,
+    ROUNDING_TIMES,
+    RoundingPolicy,
+)
+from .limits import DEFAULT_LIMITS, Limits, ResourceLimitError, check_values
 from .losses import LOSS_NAMES, Loss, get_loss
 from .network import Layer, Network
-from .numbers import DecimalText, parse_number
+from .numbers import MAX_DIGITS, DecimalText, parse_number, to_exact
+from .render.notation import Notation
+from .render.number_format import NumberFormat
+from .render.settings import SettingError
 
-_TOP_KEYS = ("title", "network", "layer", "data", "training")
+# Spec files are a few hundred bytes; reading stops at the spec_bytes limit
+# (this by default) so that a wrong path such as /dev/zero ends with a
+# message instead of filling the memory.
+MAX_SPEC_BYTES = DEFAULT_LIMITS.spec_bytes
+
+_INTEGER_TOO_LONG = re.compile(r"integer string conversion: value has (\d+) digits")
+
+_TOP_KEYS = ("title", "network", "layer", "data", "training", "notation", "numbers")
 _NETWORK_KEYS = ("inputs", "relu_derivative_at_zero")
 _LAYER_KEYS = ("activation", "units", "weights", "biases", "relu_derivative_at_zero")
 _DATA_KEYS = ("x", "y")
-_TRAINING_KEYS = ("loss", "learning_rate", "steps")
+_TRAINING_KEYS = ("loss", "learning_rate", "steps", "rounding", "max_digits")
+_ROUNDING_KEYS = ("mode", "digits", "when")
 
 
 @dataclass(frozen=True)
@@ -65,36 +94,61 @@ class Spec:
     steps: int
     title: str | None = None
     source: str | None = None
+    rounding: RoundingPolicy | None = None
+    max_digits: int = DEFAULT_MAX_DIGITS
+    notation: Notation | None = None
+    numbers: NumberFormat | None = None
 
 
-def load_spec(path: str | Path) -> Spec:
+def load_spec(path: str | Path, limits: Limits | None = None) -> Spec:
     """Read and validate a spec file.
+
+    ``limits`` bounds the file size and the network, steps and values of the
+    run it describes (:data:`~derivation.limits.DEFAULT_LIMITS` if ``None``).
 
     Raises
     ------
     SpecError
         If the file cannot be read, is not UTF-8 TOML, or does not describe a
         consistent exercise. The message starts with the file name.
+    ResourceLimitError
+        If the file or the run it describes is larger than ``limits`` allow.
     """
     source = str(path)
+    limits = limits or DEFAULT_LIMITS
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(limits.spec_bytes + 1)
     except FileNotFoundError:
         found = "nothing (file not found)"
         raise SpecError("", "a spec file", found, source=source) from None
     except OSError as error:
         found = f"a path that cannot be read ({error.strerror or error})"
         raise SpecError("", "a readable spec file", found, source=source) from None
+    if len(data) > limits.spec_bytes:
+        raise _oversized(path, len(data), limits).in_file(source)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         found = f"the byte 0x{data[error.start]:02x} at offset {error.start}"
         raise SpecError("", "UTF-8 text", found, source=source) from None
-    return parse_spec(text, source=source)
+    return parse_spec(text, source=source, limits=limits)
 
 
-def parse_spec(text: str, source: str = "<spec>") -> Spec:
+def _oversized(path: str | Path, read: int, limits: Limits) -> ResourceLimitError:
+    """Describe a spec file past the size limit, with its size if known."""
+    try:
+        size = max(Path(path).stat().st_size, read)
+    except OSError:
+        size = read
+    detail = "" if size > read else "or more; the file was read no further"
+    return ResourceLimitError("spec_bytes", size, limits.spec_bytes, "", detail)
+
+
+def parse_spec(text: str, source: str = "<spec>", limits: Limits | None = None) -> Spec:
     """Validate the text of a spec file; ``source`` names it in errors.
+
+    ``limits`` is as in :func:`load_spec`.
 
     >>> spec = parse_spec('''
     ... [network]
@@ -114,6 +168,14 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
     >>> spec.learning_rate, spec.network.layers[0].W
     (1/2, Matrix([[2]]))
     """
+    limits = limits or DEFAULT_LIMITS
+    if len(text) > limits.spec_bytes // 4:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limits.spec_bytes:
+            error = ResourceLimitError("spec_bytes", size, limits.spec_bytes)
+            raise error.in_file(source)
+    # Editors on Windows often start UTF-8 files with a byte order mark.
+    text = text.removeprefix("\ufeff")
     try:
         document = tomllib.loads(text, parse_float=DecimalText)
     except tomllib.TOMLDecodeError as error:
@@ -124,28 +186,39 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         ) from None
 
     try:
-        return _read_document(document, source)
-    except SpecError as error:
+        return _read_document(document, source, limits)
+    except (SpecError, ResourceLimitError) as error:
         raise error.in_file(source) from None
 
 
 def _describe_error(error: BaseException) -> str:
     if isinstance(error, RecursionError):
         return "arrays or tables nested too deeply"
+    # tomllib converts integers with int(), which Python 3.11 limits to 4300
+    # digits; its message suggests a Python setting, which would not help.
+    too_long = _INTEGER_TOO_LONG.search(str(error))
+    if too_long:
+        return (
+            f"an integer of {too_long[1]} digits, which has more than "
+            f"{MAX_DIGITS} digits"
+        )
     return str(error)
 
 
-def _read_document(document: dict[str, Any], source: str) -> Spec:
+def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spec:
     _reject_unknown_keys(document, _TOP_KEYS, "")
     title = document.get("title")
-    if title is not None and not isinstance(title, str):
+    if title is not None and (
+        not isinstance(title, str) or isinstance(title, DecimalText)
+    ):
         raise SpecError("title", "a string", _describe(title))
 
     network_table = _table(document, "network", "")
     _reject_unknown_keys(network_table, _NETWORK_KEYS, "network")
     inputs = _positive_int(network_table, "inputs", "network")
+    limits.check("width", inputs, "network: inputs")
     relu_default = _relu_convention(network_table, "network", 0)
-    network = _read_layers(document, inputs, relu_default)
+    network = _read_layers(document, inputs, relu_default, limits)
 
     data = _table(document, "data", "")
     _reject_unknown_keys(data, _DATA_KEYS, "data")
@@ -159,34 +232,63 @@ def _read_document(document: dict[str, Any], source: str) -> Spec:
         _require(training, "learning_rate", "training"), "training: learning_rate"
     )
     steps = _positive_int(training, "steps", "training")
+    limits.check("steps", steps, "training: steps")
+    check_values(network.widths, steps, limits, "training: steps")
+    rounding = _rounding(training["rounding"]) if "rounding" in training else None
+    max_digits = DEFAULT_MAX_DIGITS
+    if "max_digits" in training:
+        max_digits = _positive_int(training, "max_digits", "training")
 
-    return Spec(network, x, y, loss, learning_rate, steps, title, source)
+    notation = _settings(document, "notation", Notation.from_mapping)
+    numbers = _settings(document, "numbers", NumberFormat.from_mapping)
+
+    return Spec(
+        network,
+        x,
+        y,
+        loss,
+        learning_rate,
+        steps,
+        title,
+        source,
+        rounding,
+        max_digits,
+        notation=notation,
+        numbers=numbers,
+    )
 
 
 def _read_layers(
-    document: Mapping[str, Any], inputs: int, relu_default: int
+    document: Mapping[str, Any], inputs: int, relu_default: int, limits: Limits
 ) -> Network:
     tables = document.get("layer")
     if not isinstance(tables, list) or not tables:
         found = "none" if tables is None else _describe(tables)
         raise SpecError("layer", "at least one [[layer]] table", found)
+    limits.check("depth", len(tables), "layer")
 
     layers = []
-    width = inputs
+    widths = [inputs]
     for number, table in enumerate(tables, start=1):
         path = f"layer {number}"
         if not isinstance(table, dict):
             raise SpecError(path, "a [[layer]] table", _describe(table))
         _reject_unknown_keys(table, _LAYER_KEYS, path)
-        layer = _read_layer(table, width, path, relu_default)
+        layer = _read_layer(table, widths, path, relu_default, limits)
         layers.append(layer)
-        width = layer.units
+        widths.append(layer.units)
     return Network(layers)
 
 
 def _read_layer(
-    table: dict[str, Any], inputs: int, path: str, relu_default: int
+    table: dict[str, Any],
+    widths: list[int],
+    path: str,
+    relu_default: int,
+    limits: Limits,
 ) -> Layer:
+    """Read one layer; ``widths`` are those of the input and the layers before."""
+    inputs = widths[-1]
     name = _require(table, "activation", path)
     if name not in ACTIVATION_NAMES:
         raise SpecError(
@@ -202,6 +304,11 @@ def _read_layer(
     units = _units_of(weights_value, biases_value, f"{path}: weights")
     if "units" in table:
         units = _declared_units(table, path, units, weights_value, biases_value)
+    # Checked before the matrices are built, since scalar weights and
+    # ``units`` fill a matrix of any size from a few characters. A run
+    # records at least one step, so one step must fit the values limit.
+    limits.check("width", units, f"{path}: units")
+    check_values([*widths, units], 1, limits, f"{path}: units")
     W = _matrix(weights_value, units, inputs, f"{path}: weights")
     b = _vector(biases_value, units, f"{path}: biases")
     return Layer(W, b, activation)
@@ -288,10 +395,8 @@ def _number(value: Any, path: str) -> sympy.Rational:
     expected = 'a number (integer, decimal, fraction such as "-3/8", or 2.5e-3)'
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise SpecError(path, expected, _describe(value))
-    if isinstance(value, int):
-        return sympy.Integer(value)
     try:
-        return parse_number(value)
+        return to_exact(value) if isinstance(value, int) else parse_number(value)
     except NumberError as error:
         found = _describe(value)
         if error.detail:
@@ -319,6 +424,43 @@ def _loss(name: Any) -> Loss:
             "training: loss", f"one of {', '.join(LOSS_NAMES)}", _describe(name)
         )
     return get_loss(name)
+
+
+def _rounding(value: Any) -> RoundingPolicy:
+    path = "training: rounding"
+    if not isinstance(value, dict):
+        expected = 'a table such as { mode = "decimals", digits = 4 }'
+        raise SpecError(path, expected, _describe(value))
+    _reject_unknown_keys(value, _ROUNDING_KEYS, path)
+    mode = _require(value, "mode", path)
+    if mode not in ROUNDING_MODES:
+        expected = f"one of {', '.join(ROUNDING_MODES)}"
+        raise SpecError(f"{path}: mode", expected, _describe(mode))
+    when = value.get("when", "operation")
+    if when not in ROUNDING_TIMES:
+        expected = f"one of {', '.join(ROUNDING_TIMES)}"
+        raise SpecError(f"{path}: when", expected, _describe(when))
+    digits = _require(value, "digits", path)
+    low = RoundingPolicy.minimum_digits(mode)
+    if (
+        isinstance(digits, bool)
+        or not isinstance(digits, int)
+        or not low <= digits <= MAX_ROUNDING_DIGITS
+    ):
+        expected = f"an integer from {low} to {MAX_ROUNDING_DIGITS}"
+        raise SpecError(f"{path}: digits", expected, _describe(digits))
+    return RoundingPolicy(mode, digits, when)
+
+
+def _settings(document: Mapping[str, Any], key: str, build: Any) -> Any:
+    """Read an optional table of rendering settings with ``build``, or ``None``."""
+    if key not in document:
+        return None
+    table = _table(document, key, "")
+    try:
+        return build(table)
+    except SettingError as error:
+        raise SpecError(f"{key}: {error.key}", error.expected, error.found) from None
 
 
 def _table(document: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
@@ -361,9 +503,11 @@ def _describe(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:40] + "..."
         return f"the string {shown!r}"
     if isinstance(value, int):
+        if abs(value) >= 10**MAX_DIGITS:
+            return f"an integer of {len(str(abs(value)))} digits"
         return str(value)
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return f"a list of {len(value)} items"
+        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
     return f"a {type(value).__name__} ({value})"

@@ -22,6 +22,7 @@ from typing import Any
 
 import sympy
 
+from .growth import RoundingPolicy
 from .losses import Loss
 from .network import Network
 from .numbers import exact_string
@@ -119,6 +120,9 @@ class Trace:
         One :class:`Step` per update, in order.
     final_network
         The network after the last step.
+    rounding
+        The rounding policy that training applied, or ``None`` if every
+        value is exact.
     """
 
     network: Network
@@ -128,14 +132,16 @@ class Trace:
     learning_rate: sympy.Expr
     steps: tuple[Step, ...]
     final_network: Network
+    rounding: RoundingPolicy | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the whole trace as JSON-ready data with exact strings.
 
         Vectors (biases, activations and their gradients) become flat
-        lists; weights and their gradients are always lists of rows.
+        lists; weights and their gradients are always lists of rows. The
+        key ``rounding`` is present only when a rounding policy applied.
         """
-        return {
+        document: dict[str, Any] = {
             "network": {
                 "inputs": self.network.inputs,
                 "layers": [
@@ -160,6 +166,9 @@ class Trace:
                 for layer in self.final_network.layers
             ],
         }
+        if self.rounding is not None:
+            document["rounding"] = self.rounding.to_dict()
+        return document
 
 
 def matrix_to_json(matrix: sympy.Matrix, as_rows: bool = False) -> list[Any]:

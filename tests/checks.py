@@ -455,6 +455,16 @@ def float_entries(
                     yield where, exact[i, j], float(value), float(bounds[i, j])
 
 
+def bound_is_finite(
+    trace: Trace, float_trace: FloatTrace, bound: RoundingBound
+) -> bool:
+    """Return whether every entry's rounding bound is a finite float."""
+    return all(
+        math.isfinite(entry_bound)
+        for *_, entry_bound in float_entries(trace, float_trace, bound)
+    )
+
+
 def check_float_agreement(
     trace: Trace, float_trace: FloatTrace, bound: RoundingBound
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -152,7 +153,7 @@ def test_replaced_output_keeps_its_mode(capsys, tmp_path):
     output = tmp_path / "solution.tex"
     output.write_text("old")
     output.chmod(0o640)
-    run(capsys, "solve", str(SEED), "-o", str(output))
+    run(capsys, "solve", str(SEED), "-o", str(output), "--force")
     assert output.stat().st_mode & 0o777 == 0o640
     assert output.read_text().startswith(r"\documentclass")
 
@@ -193,3 +194,67 @@ def test_module_runs_as_a_program(tmp_path):
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["steps"][0]["step"] == 1
+
+
+def test_fragment_with_json_is_rejected(capsys):
+    status, out, err = run(capsys, "solve", str(SEED), "--format", "json", "--fragment")
+    assert status == 2
+    assert out == ""
+    assert err == "derivation: error: --fragment applies only to --format latex\n"
+
+
+def test_output_over_the_spec_is_rejected(capsys, tmp_path):
+    spec = tmp_path / "net.toml"
+    spec.write_text(SEED.read_text())
+    status, _, err = run(capsys, "solve", str(spec), "-o", str(spec))
+    assert status == 2
+    assert err == (
+        f"derivation: error: the output {spec} is the spec file itself; "
+        "choose another output file\n"
+    )
+    assert spec.read_text() == SEED.read_text()
+
+
+def test_spec_from_standard_input(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(SEED.read_text()))
+    status, out, _ = run(capsys, "solve", "-", "--format", "json")
+    assert status == 0
+    assert json.loads(out)["steps"][0]["loss"] == "529/8"
+
+
+def test_solve_float_writes_float_json(capsys):
+    status, out, _ = run(capsys, "solve", str(SEED), "--float")
+    document = json.loads(out)
+    assert status == 0
+    assert document["steps"][0]["loss"] == 66.125
+    assert document["steps"][1]["layers"][2]["b_after"] == [-0.59885]
+
+
+def test_solve_float_rejects_latex(capsys):
+    status, _, err = run(capsys, "solve", str(SEED), "--float", "--format", "latex")
+    assert status == 2
+    assert err == "derivation: error: --float writes JSON only; drop --format latex\n"
+
+
+def test_compare_reports_every_quantity(capsys):
+    status, out, _ = run(capsys, "compare", "--example", "relu-1-2-2-1")
+    quantities = [line.split()[0] for line in out.splitlines()[5:14]]
+    assert status == 0
+    assert quantities == [
+        "z",
+        "a",
+        "dz",
+        "dW",
+        "db",
+        "da_prev",
+        "W_after",
+        "b_after",
+        "loss",
+    ]
+    assert "Kinks: none." in out
+
+
+def test_compare_json_is_within_bound(capsys):
+    status, out, _ = run(capsys, "compare", str(SEED), "--format", "json")
+    assert status == 0
+    assert json.loads(out)["within_bound"] is True

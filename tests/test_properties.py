@@ -18,6 +18,7 @@ from derivation.float_bound import kink_risks, rounding_bound
 from derivation.render.notation import Notation
 from derivation.spec import parse_spec
 from tests.checks import (
+    bound_is_finite,
     check_central_differences,
     check_descent,
     check_float_agreement,
@@ -53,8 +54,9 @@ def test_float_path_within_rounding_bound(problem: Problem) -> None:
     ``N u <= 1/4`` is checked. The bound is proved, not fitted.
 
     Draws are rejected when a ReLU pre-activation lies within its bound of 0
-    (the float64 run may take the other branch there) or when a float64 value
-    leaves ``[2**-500, 2**500]`` (overflow or underflow).
+    (the float64 run may take the other branch there), when a float64 value
+    leaves ``[2**-500, 2**500]`` (overflow or underflow), or when the bound
+    itself, which sums magnitudes, overflows float64.
     """
     _describe(problem)
     trace = problem.train()
@@ -63,6 +65,9 @@ def test_float_path_within_rounding_bound(problem: Problem) -> None:
     event("float64 range", "rejected: overflow or underflow" if not in_range else "ok")
     assume(in_range)
     bound = rounding_bound(trace)
+    finite = bound_is_finite(trace, float_trace, bound)
+    event("bound", "rejected: the bound overflows float64" if not finite else "ok")
+    assume(finite)
     risks = kink_risks(trace, bound)
     event("kink", "rejected: a ReLU z within its bound of 0" if risks else "ok")
     assume(not risks)

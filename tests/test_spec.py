@@ -6,6 +6,7 @@ import pytest
 import sympy
 
 from derivation.errors import DerivationError, SpecError
+from derivation.limits import ResourceLimitError
 from derivation.spec import load_spec, parse_spec
 from tests.examples import (
     BUNDLED_EXAMPLES,
@@ -581,8 +582,8 @@ def test_misspelled_layer_key():
 def test_unknown_top_level_key():
     message = spec_error("extra = 1\n" + BASE)
     assert message == (
-        "net.toml: extra: expected a known key "
-        "(title, network, layer, data, training), found the unknown key 'extra'"
+        "net.toml: extra: expected a known key (title, network, layer, data, "
+        "training, notation, numbers), found the unknown key 'extra'"
     )
 
 
@@ -590,7 +591,8 @@ def test_unknown_training_key():
     message = spec_error(edited("steps = 1", "steps = 1\nmomentum = 0.9"))
     assert message == (
         "net.toml: training: momentum: expected a known key "
-        "(loss, learning_rate, steps), found the unknown key 'momentum'"
+        "(loss, learning_rate, steps, rounding, max_digits), "
+        "found the unknown key 'momentum'"
     )
 
 
@@ -670,3 +672,36 @@ def test_layer_entry_not_a_table():
     end = BASE.index("[data]")
     message = spec_error("layer = [1, 2]\n" + BASE[:start] + BASE[end:])
     assert message == "net.toml: layer 1: expected a [[layer]] table, found 1"
+
+
+def test_byte_order_mark_is_ignored(tmp_path):
+    path = tmp_path / "net.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode("utf-8"))
+    assert load_spec(path).steps == 1
+
+
+def test_title_must_be_a_string_not_a_decimal():
+    message = spec_error("title = 1.5\n" + BASE)
+    assert message == "net.toml: title: expected a string, found 1.5"
+
+
+def test_huge_toml_integer_is_rejected():
+    huge = "1" * 1001
+    message = spec_error(edited("x = [1, 2]", f"x = [1, {huge}]"))
+    assert message == (
+        f"net.toml: data: x: entry 2: expected {NUMBER_FORMS}, "
+        "found an integer of 1001 digits, which has more than 1000 digits"
+    )
+
+
+def test_oversized_file_is_rejected(tmp_path):
+    path = tmp_path / "net.toml"
+    path.write_text(BASE + "#" * 1_000_001)
+    size = path.stat().st_size
+    with pytest.raises(ResourceLimitError) as raised:
+        load_spec(path)
+    assert str(raised.value) == (
+        f"{path}: expected at most 1000000 bytes (the spec_bytes limit), "
+        f"found {size}; to allow it, pass --limit spec_bytes={size} "
+        f"(in Python, Limits(spec_bytes={size}))"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..files import version_text
 from ..trace import Trace
 
 
@@ -12,8 +13,12 @@ def render_json(trace: Trace, *, title: str | None = None) -> str:
 
     Column vectors are flat lists and other matrices lists of rows; every
     number is an exact string that :func:`derivation.numbers.parse_number`
-    reads back to the same value.
+    reads back to the same value. The first key, ``written_by``, names the
+    program and its version, such as ``"derivation 0.1.0"``; it marks the
+    file as derivation's own output (see :mod:`derivation.files`).
     """
-    document = {"title": title} if title else {}
+    document: dict[str, object] = {"written_by": version_text()}
+    if title:
+        document["title"] = title
     document |= trace.to_dict()
     return json.dumps(document, indent=2) + "\n"

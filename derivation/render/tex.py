@@ -15,13 +15,16 @@ compiling, so the estimates err on the wide side.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy
 
 from ..errors import DerivationError
-from ..numbers import latex_number
+from .number_format import NumberFormat
+
+_DEFAULT_FORMAT = NumberFormat()
 
 # Width of the text block of the standalone document (A4, 2 cm margins, 11pt
 # type) is about 44 em; chains are broken well before that because the
@@ -35,6 +38,9 @@ _MINUS_EM = 0.78
 _POINT_EM = 0.28
 _BRACKETS_EM = 1.0
 _COLUMN_GAP_EM = 1.0
+_APPROX_EM = 1.3
+_TIMES_EM = 1.0
+_DOTS_EM = 1.2
 
 # Characters that mean something to TeX, or that form ligatures such as
 # "--" and "``" in T1 fonts, written so that they print as themselves.
@@ -99,12 +105,16 @@ class Piece:
     width: float
     operator: bool = False
     parts: tuple[Piece, ...] = ()
+    # True when the piece shows a rounded value, so that an equation must
+    # relate it to its neighbours with \approx.
+    approximate: bool = False
 
     def __add__(self, other: Piece) -> Piece:
         return Piece(
             f"{self.latex} {other.latex}",
             self.width + other.width,
             parts=self.atoms() + other.atoms(),
+            approximate=self.approximate or other.approximate,
         )
 
     def atoms(self) -> tuple[Piece, ...]:
@@ -156,56 +166,115 @@ def symbol(latex: str, width: float = 2.0) -> Piece:
     return Piece(latex, width)
 
 
-def number(value: sympy.Expr) -> Piece:
-    """Write an exact value as a displayed scalar (decimal or ``\\frac``)."""
-    return Piece(latex_number(value), _number_width(value, _DIGIT_EM))
+def number(value: sympy.Expr, numbers: NumberFormat = _DEFAULT_FORMAT) -> Piece:
+    """Write an exact value as a displayed scalar in the format ``numbers``."""
+    written = numbers.write(value)
+    return Piece(
+        written.latex,
+        number_width(written.latex, _DIGIT_EM),
+        approximate=written.approximate,
+    )
 
 
-def matrix(values: sympy.Matrix) -> Piece:
+def matrix(
+    values: sympy.Matrix,
+    numbers: NumberFormat = _DEFAULT_FORMAT,
+    max_columns: int | None = None,
+    max_rows: int | None = None,
+) -> Piece:
     """Write a matrix as a ``bmatrix``; a 1x1 matrix keeps its brackets.
 
     Rows holding fractions get a little extra space so that stacked
-    fractions do not touch.
+    fractions do not touch. A matrix with more than ``max_columns`` columns
+    or ``max_rows`` rows shows its first and last ones around ``\\cdots``
+    or ``\\vdots``, so ``max_columns`` entries (dots included) are shown.
     """
-    rows = [[latex_number(entry) for entry in row] for row in values.tolist()]
-    has_fraction = any("frac" in cell for row in rows for cell in row)
+    written = [[numbers.write(entry) for entry in row] for row in values.tolist()]
+    approximate = any(cell.approximate for row in written for cell in row)
+    cells = [[cell.latex for cell in row] for row in written]
+    cells = _elided_rows(cells, max_rows)
+    cells = [_elided(row, max_columns, r"\cdots") for row in cells]
+    has_fraction = any("frac" in cell for row in cells for cell in row)
     separator = r" \\[0.6ex] " if has_fraction else r" \\ "
-    body = separator.join(" & ".join(row) for row in rows)
-    columns = list(zip(*values.tolist()))
+    body = separator.join(" & ".join(row) for row in cells)
+    columns = list(zip(*cells))
     width = (
         _BRACKETS_EM
         + sum(
-            max(_number_width(entry, _DIGIT_EM, in_matrix=True) for entry in column)
+            max(number_width(cell, _DIGIT_EM, in_matrix=True) for cell in column)
             for column in columns
         )
         + _COLUMN_GAP_EM * (len(columns) - 1)
     )
-    return Piece(rf"\begin{{bmatrix}} {body} \end{{bmatrix}}", width)
+    latex = rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    return Piece(latex, width, approximate=approximate)
+
+
+def _elided(entries: list[str], limit: int | None, dots: str) -> list[str]:
+    """Keep the first and last of ``entries`` around ``dots``, ``limit`` in all."""
+    if limit is None or len(entries) <= limit:
+        return entries
+    kept = limit - 1
+    head = (kept + 1) // 2
+    return [*entries[:head], dots, *entries[len(entries) - (kept - head) :]]
+
+
+def _elided_rows(cells: list[list[str]], limit: int | None) -> list[list[str]]:
+    if limit is None or len(cells) <= limit:
+        return cells
+    dots_row = [r"\vdots"] * len(cells[0])
+    rows = _elided([str(index) for index in range(len(cells))], limit, "dots")
+    return [dots_row if row == "dots" else cells[int(row)] for row in rows]
 
 
 def applied(function: str, argument: Piece, width: float = 2.5) -> Piece:
     """Write ``function(argument)`` with brackets that grow with the argument."""
     return Piece(
-        rf"{function}\left({argument.latex}\right)", argument.width + width + 0.8
+        rf"{function}\left({argument.latex}\right)",
+        argument.width + width + 0.8,
+        approximate=argument.approximate,
     )
 
 
-def _number_width(value: sympy.Expr, digit: float, in_matrix: bool = False) -> float:
-    if not isinstance(value, sympy.Rational):
-        return len(sympy.latex(value)) * digit
-    sign = _MINUS_EM if value < 0 else 0.0
-    written = latex_number(abs(value))
-    if "frac" not in written:
-        return sign + _text_width(written, digit)
-    numerator, denominator = str(abs(value.p)), str(value.q)
-    # In matrices and inline, \frac is set at script size.
+_FRACTION = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+_EXPONENT = re.compile(r"\^\{(-?\d+)\}")
+_FIXED_WIDTHS = (
+    (r"\approx", _APPROX_EM),
+    (r"\times", _TIMES_EM),
+    (r"\cdots", _DOTS_EM),
+    (r"\vdots", _DOTS_EM),
+    (r"\ddots", _DOTS_EM),
+    ("{,}", _POINT_EM),
+    (r"\overline", 0.0),
+)
+
+
+def number_width(latex: str, digit: float, in_matrix: bool = False) -> float:
+    """Estimate the printed width in em of a number written in LaTeX.
+
+    Digits count ``digit`` em; a ``\\frac`` counts its longer part, set at
+    script size in matrices and inline.
+    """
     size = _SCRIPT_DIGIT_EM if in_matrix else digit
-    return sign + max(len(numerator), len(denominator)) * size + 0.3
-
-
-def _text_width(written: str, digit: float) -> float:
-    points = written.count(".")
-    return (len(written) - points) * digit + points * _POINT_EM
+    width = 0.0
+    for numerator, denominator in _FRACTION.findall(latex):
+        width += max(len(numerator), len(denominator)) * size + 0.3
+    text = _FRACTION.sub("", latex)
+    for exponent in _EXPONENT.findall(text):
+        width += len(exponent) * _SCRIPT_DIGIT_EM
+    text = _EXPONENT.sub("", text)
+    for command, em in _FIXED_WIDTHS:
+        width += text.count(command) * em
+        text = text.replace(command, "")
+    text = text.replace("{", "").replace("}", "").replace(" ", "")
+    minus = text.count("-")
+    points = text.count(".")
+    return (
+        width
+        + minus * _MINUS_EM
+        + points * _POINT_EM
+        + (len(text) - minus - points) * digit
+    )
 
 
 def chain_rows(
@@ -217,23 +286,45 @@ def chain_rows(
     """Lay out ``left = sides[0] = sides[1] = ...`` as rows of an ``align*``.
 
     The first relation is ``relation`` (``=`` or ``\\leftarrow``); the rest
-    are ``=``. Everything goes on one row when the estimate fits ``budget``;
-    otherwise each side gets its own row, and a side that is still too wide
-    is broken before its operators onto indented rows.
+    are ``=``, or ``\\approx`` next to a side that shows rounded values.
+    Everything goes on one row when the estimate fits ``budget``; otherwise
+    each side gets its own row, and a side that is still too wide is broken
+    before its operators onto indented rows.
     """
+    relations = _relations(sides, relation)
     total = left.width + sum(side.width + 1.5 for side in sides)
     if total <= budget:
-        latex = f"{left.latex} &{relation} " + " = ".join(s.latex for s in sides)
+        latex = f"{left.latex} &{relations[0]} {sides[0].latex}" + "".join(
+            f" {linking} {side.latex}"
+            for linking, side in zip(relations[1:], sides[1:])
+        )
         return [Row(latex, total)]
 
     rows = []
     for number, side in enumerate(sides):
-        start = f"{left.latex} &{relation}" if number == 0 else "&="
+        start = f"&{relations[number]}"
+        if number == 0:
+            start = f"{left.latex} {start}"
         offset = left.width + 1.5 if number == 0 else 1.5
         for index, line in enumerate(side.lines(budget - offset - 2.0)):
             prefix = start if index == 0 else r"&\quad"
             rows.append(Row(f"{prefix} {line.latex}", offset + line.width))
     return rows
+
+
+def _relations(sides: Sequence[Piece], first: str) -> list[str]:
+    """Choose the relation before each side: ``\\approx`` next to rounding."""
+    relations = []
+    previous_rounded = False
+    for index, side in enumerate(sides):
+        if index == 0 and first != "=":
+            relations.append(first)
+        elif side.approximate or previous_rounded:
+            relations.append(r"\approx")
+        else:
+            relations.append("=")
+        previous_rounded = side.approximate
+    return relations
 
 
 # Font size commands and their scale relative to the 11pt body text.
