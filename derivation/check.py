@@ -718,20 +718,30 @@ def grades_to_csv(grades: Iterable[FileGrade]) -> str:
     for grade in grades:
         report = grade.report
         if report is None:
-            writer.writerow([grade.path.name, "", "", "", "", grade.error])
+            name, error = _csv_text(grade.path.name), _csv_text(grade.error or "")
+            writer.writerow([name, "", "", "", "", error])
             continue
         slip = report.first_slip
         writer.writerow(
             [
-                grade.path.name,
+                _csv_text(grade.path.name),
                 show_number(report.points),
                 show_number(report.total),
                 report.count(WRONG),
-                "" if slip is None else slip.key_path,
+                "" if slip is None else _csv_text(slip.key_path),
                 "",
             ]
         )
     return buffer.getvalue()
+
+
+def _csv_text(text: str) -> str:
+    """Keep a spreadsheet from reading a file name as a formula.
+
+    Spreadsheets evaluate a cell that starts with ``=``, ``+``, ``-`` or
+    ``@``; a leading apostrophe makes them show it as text instead.
+    """
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def grades_to_text(grades: Iterable[FileGrade]) -> str:

@@ -930,6 +930,13 @@ def test_grades_to_csv_fractional_points(tmp_path):
     )
 
 
+def test_grades_to_csv_keeps_formulas_as_text(tmp_path):
+    path = tmp_path / "=HYPERLINK(1).toml"
+    path.write_text("[step.1.layer.1]\nz = [3.5, 3.5]\n")
+    grades = [FileGrade(path, check_file(TRACE, path))]
+    assert grades_to_csv(grades).splitlines()[1] == "'=HYPERLINK(1).toml,1,1,0,,"
+
+
 def test_check_folder_skips_excluded(tmp_path):
     spec = tmp_path / "spec.toml"
     spec.write_text(SEED.read_text())
