@@ -249,8 +249,8 @@ def parse_answers(text: str, source: str | None = "<answers>") -> AnswerSheet:
         raise AnswerFileError("", "valid TOML", found, source) from None
     except ValueError as error:
         # tomllib raises a plain ValueError for an integer of more than 4300
-        # digits (Python's limit on converting text to int); its message
-        # suggests a Python setting, which would not help.
+        # digits, Python's limit on converting text to int. Its message
+        # suggests a Python setting, which would not help a user.
         digits = re.search(r"value has (\d+) digits", str(error))
         found = str(error)
         if digits:

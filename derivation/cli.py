@@ -375,7 +375,7 @@ def _read_spec(arguments: argparse.Namespace) -> Spec:
 
 
 def _read_standard_input(limit: int) -> str:
-    """Read at most one byte past ``limit``, enough for parse_spec to object."""
+    """Read standard input as UTF-8, stopping one byte past ``limit`` bytes."""
     binary = getattr(sys.stdin, "buffer", None)
     if binary is None:
         return sys.stdin.read(limit + 1)
@@ -392,8 +392,12 @@ def _read_standard_input(limit: int) -> str:
         ) from None
 
 
-_FORMAT_NAMES = {"latex": "LaTeX", "json": "JSON", "markdown": "Markdown"}
-_FORMAT_NAMES |= {"html": "HTML"}
+_FORMAT_NAMES = {
+    "latex": "LaTeX",
+    "json": "JSON",
+    "markdown": "Markdown",
+    "html": "HTML",
+}
 
 # The marks that let an output replace an existing file without --force. An
 # answer template is filled in by hand, so it has none, and the header row
@@ -442,10 +446,11 @@ def _interrupted_message(
     """Say where an interrupted command stopped, and what became of its output."""
     frames = [frame for frame, _ in traceback.walk_tb(interrupt.__traceback__)]
     message = "derivation: interrupted" + _stopped_at(frames)
+    writing = [frame for frame in frames if frame.f_code is write_output.__code__]
     output = getattr(arguments, "output", None)
-    writing = any(frame.f_code is write_output.__code__ for frame in frames)
     if writing:
-        message += f" while writing {output}, which is either unchanged or complete"
+        path = writing[0].f_locals.get("path")
+        message += f" while writing {path}, which is either unchanged or complete"
     elif output not in (None, "-"):
         message += f"; {output} was not written"
     return message
@@ -454,9 +459,11 @@ def _interrupted_message(
 def _stopped_at(frames: list[FrameType]) -> str:
     """Describe the training step or phase that the frames were running.
 
-    The frame of ``train`` (or ``train_float``) holds the step ``number`` it
-    was taking and the total ``steps``.
+    The frame of ``train`` (or ``train_float``) contains the step ``number``
+    it was taking and the total ``steps``.
     """
+    # NOTE: this reads local variables of train and train_float, which the
+    # interrupt tests pin; a progress callback in the engine would be sturdier.
     from . import engine, float_engine
 
     trainers = {

@@ -369,7 +369,7 @@ def train(
         (``x``, ``y``, the initial parameters and the learning rate) are
         used as they are.
     max_digits
-        The most decimal digits allowed in the numerator or the denominator
+        The maximum number of decimal digits in the numerator or the denominator
         of any computed entry, or ``None`` for no limit.
 
     Raises
@@ -447,7 +447,7 @@ def _column(values: object, length: int, name: str) -> sympy.Matrix:
 
 
 def solve(spec: Spec) -> Trace:
-    """Train the network of a loaded spec as the spec says."""
+    """Train the network of a loaded spec with the spec's settings."""
     return train(
         spec.network,
         spec.x,

@@ -59,7 +59,7 @@ def check_replaceable(
 
     A path is replaceable when it does not exist, is empty, is not a
     regular file (such as ``/dev/null``), or has one of ``marks`` in its
-    first 4096 bytes; any path is replaceable with ``force``. Links are
+    first 4096 bytes. With ``force`` any path is replaceable. Links are
     followed.
 
     Raises
@@ -73,11 +73,19 @@ def check_replaceable(
     try:
         if not target.is_file() or target.stat().st_size == 0:
             return
+    except OSError:
+        # write_output reports a path whose folder cannot be searched.
+        return
+    try:
         with open(target, "rb") as handle:
             head = handle.read(_MARK_SEARCH_BYTES).decode("utf-8", "replace")
-    except OSError:
-        # write_output reports a path that cannot be read or written.
-        return
+    except OSError as error:
+        # Renaming over a file needs no permission on the file itself, so an
+        # unreadable file would be replaced without its mark being checked.
+        raise DerivationError(
+            f"cannot read {path} to check that derivation wrote it "
+            f"({error.strerror or error}); pass --force to replace it"
+        ) from None
     if not any(mark in head for mark in marks):
         raise DerivationError(
             f"{path} exists and was not written by derivation, so it was left "

@@ -40,12 +40,12 @@ from .errors import DerivationError
 from .numbers import MAX_DIGITS, MAX_EXPONENT
 
 NUMBER_DIGITS = MAX_DIGITS
-"""The most digits a number written in a spec or an answer file may have."""
+"""The maximum number of digits of a number written in a spec or an answer file."""
 
 NUMBER_EXPONENT = MAX_EXPONENT
-"""The largest exponent, in absolute value, of a number such as ``2.5e-3``."""
+"""The maximum exponent, in absolute value, of a number such as ``2.5e-3``."""
 
-# What each limit counts, for messages: "expected at most 256 units".
+# The thing each limit counts, for messages such as "expected at most 256 units".
 _NOUNS = {
     "width": "unit",
     "depth": "layer",
@@ -68,19 +68,19 @@ class Limits:
     Attributes
     ----------
     width
-        The most units a layer may have, and the most inputs.
+        Maximum number of units of a layer, and of inputs of the network.
     depth
-        The most layers a network may have.
+        Maximum number of layers.
     steps
-        The most gradient steps a run may take.
+        Maximum number of gradient steps.
     values
-        The most exact values a run may record (steps times
+        Maximum number of exact values a run records (steps times
         :func:`values_per_step`). Memory and time grow with this count, so
         it bounds a run whose width, depth and steps are each allowed.
     spec_bytes
-        The largest spec, in bytes.
+        Maximum size of a spec, in bytes.
     output_bytes
-        The largest output, in UTF-8 bytes, checked before anything is
+        Maximum size of an output in UTF-8 bytes, checked before anything is
         written.
 
     Raises
@@ -127,7 +127,7 @@ class Limits:
         """Raise :class:`ResourceLimitError` if ``value`` is above limit ``name``.
 
         ``key_path`` names where the value was found, such as
-        ``"training: steps"``, and ``detail`` says how it was counted.
+        ``"training: steps"``, and ``detail`` describes how it was counted.
         """
         maximum = getattr(self, name)
         if value > maximum:
@@ -169,6 +169,9 @@ class ResourceLimitError(DerivationError):
         The size found.
     maximum
         The limit's value.
+    detail
+        How the size was counted, such as ``"200 steps of 3813 values"``, or
+        an empty string.
     key_path, source
         Where the size was found, such as ``"training: steps"`` in
         ``"net.toml"``; either may be empty.
@@ -225,10 +228,10 @@ def values_per_step(widths: Sequence[int]) -> int:
     """Count the exact values that one training step records.
 
     ``widths`` runs from the inputs to the outputs, as ``Network.widths``.
-    A layer of ``u`` units with ``i`` inputs records ``W``, ``dW`` and
-    ``W_after`` (``u i`` values each); ``a_prev`` and ``da_prev`` (``i``
-    each); and ``b``, ``z``, ``a``, ``da``, the slope, ``dz``, ``db`` and
-    ``b_after`` (``u`` each). The step adds its loss.
+    A layer of ``u`` units with ``i`` inputs records ``u i`` values in each
+    of ``W``, ``dW`` and ``W_after``, and ``i`` in each of ``a_prev`` and
+    ``da_prev``. It records ``u`` in each of ``b``, ``z``, ``a``, ``da``,
+    the slope, ``dz``, ``db`` and ``b_after``. The step adds its loss.
 
     >>> values_per_step((1, 1))
     14

@@ -126,9 +126,9 @@ class Layer:
         """Return the same layer with new weights and biases.
 
         The engine calls this with matrices it computed itself, so the
-        entries are not validated again, and the matrices are kept as given:
-        converting every step's parameters to immutable matrices would cost
-        more than the step's arithmetic at widths of 64 and more.
+        entries are not validated again. The matrices are kept as given,
+        because converting every step's parameters to immutable matrices
+        costs more than the step's arithmetic at widths of 64 and more.
         """
         layer = object.__new__(Layer)
         object.__setattr__(layer, "W", W)
@@ -180,3 +180,9 @@ class Network:
     def outputs(self) -> int:
         """Number of units of the last layer."""
         return self.layers[-1].units
+
+    def _repr_markdown_(self) -> str:
+        """Write the layers as Markdown math, which Jupyter displays rendered."""
+        from .render.display import network_markdown
+
+        return network_markdown(self)

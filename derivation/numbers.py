@@ -57,7 +57,7 @@ class DecimalText(str):
 
     ``tomllib`` hands the source text of every float to its ``parse_float``
     hook; returning this marker defers the conversion to the spec reader,
-    which knows the key path to name if the text is ``inf`` or ``nan``.
+    which can name the key path if the text is ``inf`` or ``nan``.
     """
 
 

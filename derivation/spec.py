@@ -33,6 +33,9 @@ A spec names the network, one training sample and the training settings::
     style = "decimal"
     places = 4
 
+    [output]                        # optional
+    diagram = true                  # draw the network; default false
+
 Numbers may be TOML integers, TOML decimals (read exactly as written, so
 ``0.01`` is 1/100) or strings such as ``"-3/8"`` and ``"2.5e-3"``. Every
 error names the file, the key path (layers counted from 1), what was expected
@@ -67,14 +70,24 @@ from .render.notation import Notation
 from .render.number_format import NumberFormat
 from .render.settings import SettingError
 
-# Spec files are a few hundred bytes; reading stops at the spec_bytes limit
-# (this by default) so that a wrong path such as /dev/zero ends with a
+# Spec files are a few hundred bytes. Reading stops at the spec_bytes limit,
+# this value by default, so a wrong path such as /dev/zero ends with a
 # message instead of filling the memory.
 MAX_SPEC_BYTES = DEFAULT_LIMITS.spec_bytes
 
 _INTEGER_TOO_LONG = re.compile(r"integer string conversion: value has (\d+) digits")
 
-_TOP_KEYS = ("title", "network", "layer", "data", "training", "notation", "numbers")
+_TOP_KEYS = (
+    "title",
+    "network",
+    "layer",
+    "data",
+    "training",
+    "notation",
+    "numbers",
+    "output",
+)
+_OUTPUT_KEYS = ("diagram",)
 _NETWORK_KEYS = ("inputs", "relu_derivative_at_zero")
 _LAYER_KEYS = ("activation", "units", "weights", "biases", "relu_derivative_at_zero")
 _DATA_KEYS = ("x", "y")
@@ -98,6 +111,7 @@ class Spec:
     max_digits: int = DEFAULT_MAX_DIGITS
     notation: Notation | None = None
     numbers: NumberFormat | None = None
+    diagram: bool = False
 
 
 def load_spec(path: str | Path, limits: Limits | None = None) -> Spec:
@@ -241,6 +255,7 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
 
     notation = _settings(document, "notation", Notation.from_mapping)
     numbers = _settings(document, "numbers", NumberFormat.from_mapping)
+    diagram = _diagram(document)
 
     return Spec(
         network,
@@ -255,6 +270,7 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
         max_digits,
         notation=notation,
         numbers=numbers,
+        diagram=diagram,
     )
 
 
@@ -461,6 +477,18 @@ def _settings(document: Mapping[str, Any], key: str, build: Any) -> Any:
         return build(table)
     except SettingError as error:
         raise SpecError(f"{key}: {error.key}", error.expected, error.found) from None
+
+
+def _diagram(document: Mapping[str, Any]) -> bool:
+    """Read ``[output] diagram``, which is false when absent."""
+    if "output" not in document:
+        return False
+    table = _table(document, "output", "")
+    _reject_unknown_keys(table, _OUTPUT_KEYS, "output")
+    diagram = table.get("diagram", False)
+    if not isinstance(diagram, bool):
+        raise SpecError("output: diagram", "true or false", _describe(diagram))
+    return diagram
 
 
 def _table(document: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:

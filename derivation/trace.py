@@ -101,6 +101,12 @@ class Step:
             ],
         }
 
+    def _repr_markdown_(self) -> str:
+        """Write the step's values as Markdown math for Jupyter to display."""
+        from .render.display import step_markdown
+
+        return step_markdown(self)
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -169,6 +175,28 @@ class Trace:
         if self.rounding is not None:
             document["rounding"] = self.rounding.to_dict()
         return document
+
+    def show(self, step: int | None = None, **options: Any) -> Any:
+        """Render the derivation, or one ``step`` of it, for a notebook to display.
+
+        ``options`` are the ``notation``, ``numbers`` and ``detail`` settings
+        of :func:`derivation.render.render_markdown`. The result displays as
+        Markdown math in Jupyter, and ``str()`` of it is the Markdown source.
+
+        Raises
+        ------
+        DerivationError
+            If ``step`` is not the number of a step in this trace.
+        """
+        from .render.display import show_trace
+
+        return show_trace(self, step, **options)
+
+    def _repr_markdown_(self) -> str:
+        """Write the derivation as Markdown math for Jupyter to display."""
+        from .render.display import trace_markdown
+
+        return trace_markdown(self)
 
 
 def matrix_to_json(matrix: sympy.Matrix, as_rows: bool = False) -> list[Any]:

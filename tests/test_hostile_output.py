@@ -374,31 +374,15 @@ def _restore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_stops_long_run(tmp_path):
-    spec = tmp_path / "long.toml"
+def _long_run(spec: Path, output: Path) -> subprocess.Popen:
+    """Start training a spec for ten million steps in a child process."""
     text = BASE.replace("steps = 1", "steps = 10000000")
-    spec.write_text(
-        text.replace(
-            "[training]", '[training]\nrounding = { mode = "decimals", digits = 4 }'
-        )
-    )
-    output = tmp_path / "solution.json"
-    command = [
-        sys.executable,
-        "-m",
-        "derivation",
-        "solve",
-        str(spec),
-        "--format",
-        "json",
-        "-o",
-        str(output),
-        "--limit",
-        "steps=10000000",
-        "--limit",
-        "values=1000000000",
-    ]
-    process = subprocess.Popen(
+    rounding = 'rounding = { mode = "decimals", digits = 4 }'
+    spec.write_text(text.replace("[training]", f"[training]\n{rounding}"))
+    command = [sys.executable, "-m", "derivation", "solve", str(spec)]
+    command += ["--format", "json", "-o", str(output)]
+    command += ["--limit", "steps=10000000", "--limit", "values=1000000000"]
+    return subprocess.Popen(
         command,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -406,6 +390,11 @@ def test_ctrl_c_stops_long_run(tmp_path):
         text=True,
         preexec_fn=_restore_sigint,
     )
+
+
+def test_ctrl_c_stops_long_run(tmp_path):
+    output = tmp_path / "solution.json"
+    process = _long_run(tmp_path / "long.toml", output)
     try:
         # Long enough to import SymPy and start training on a slow machine.
         time.sleep(4)
@@ -415,8 +404,47 @@ def test_ctrl_c_stops_long_run(tmp_path):
         if process.poll() is None:
             process.kill()
             process.communicate()
+
     assert process.returncode == 130
     assert out == ""
     assert err.startswith("derivation: interrupted during training, in step ")
     assert err.endswith(f" of 10000000; {output} was not written\n")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["long.toml"]
+
+
+def test_interrupt_while_writing_csv_names_it(capsys, tmp_path, monkeypatch):
+    spec, answers = _answers(tmp_path)
+    grades = tmp_path / "grades.csv"
+
+    def interrupted(source, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    status, _, err = _run(
+        capsys, "check", str(spec), str(answers), "--csv", str(grades)
+    )
+    assert status == 130
+    assert err == (
+        f"derivation: interrupted while writing {grades}, which is either "
+        "unchanged or complete\n"
+    )
+    assert not grades.exists()
+
+
+def test_unreadable_file_is_kept(tmp_path, monkeypatch):
+    from derivation import files
+
+    output = tmp_path / "notes.tex"
+    output.write_text("my own notes\n")
+
+    def denied(*arguments, **keywords):
+        raise PermissionError(13, "Permission denied")
+
+    # Tests may run as root, which reads any file, so the denial is simulated.
+    monkeypatch.setattr(files, "open", denied, raising=False)
+    with pytest.raises(DerivationError) as raised:
+        check_replaceable(output)
+    assert str(raised.value) == (
+        f"cannot read {output} to check that derivation wrote it "
+        "(Permission denied); pass --force to replace it"
+    )

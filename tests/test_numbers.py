@@ -388,6 +388,5 @@ def test_to_exact_rejects_decimal_with_huge_exponent():
     with pytest.raises(NumberError) as raised:
         to_exact(Decimal("1e999999"))
     assert str(raised.value) == (
-        "'1E+999999' has the exponent 999999, outside the supported range "
-        "-1000 to 1000"
+        "'1E+999999' has the exponent 999999, outside the supported range -1000 to 1000"
     )

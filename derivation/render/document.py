@@ -77,7 +77,20 @@ class Table:
     width: float
 
 
-Block = Heading | Paragraph | Equations | Table
+@dataclass(frozen=True)
+class Figure:
+    """A picture of the network, drawn for each format, and its caption.
+
+    ``tikz`` is a ``tikzpicture`` for LaTeX and ``svg`` a self-contained
+    SVG image for Markdown and HTML; the caption is plain text.
+    """
+
+    tikz: str
+    svg: str
+    caption: str
+
+
+Block = Heading | Paragraph | Equations | Table | Figure
 
 
 @dataclass(frozen=True)

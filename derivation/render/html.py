@@ -26,6 +26,7 @@ from .document import (
     Detail,
     Document,
     Equations,
+    Figure,
     Heading,
     Math,
     Paragraph,
@@ -65,6 +66,8 @@ table.summary { border-collapse: collapse; margin: 1em auto;
 table.summary th { border-bottom: 1px solid #111; font-weight: normal; }
 table.summary th, table.summary td { padding: 0.4em 1em; text-align: center; }
 table.summary th:first-child, table.summary td:first-child { text-align: left; }
+figure.diagram { margin: 1em 0; text-align: center; overflow-x: auto; }
+figure.diagram figcaption { font-size: 0.9em; }
 @media print { div.equations { overflow: visible; } }
 """
 
@@ -76,6 +79,7 @@ def render_html(
     notation: Notation | None = None,
     numbers: NumberFormat | None = None,
     detail: Detail | None = None,
+    diagram: bool = False,
 ) -> str:
     """Write the whole derivation of ``trace`` as a self-contained HTML page.
 
@@ -87,7 +91,12 @@ def render_html(
         If the title contains a control character.
     """
     document = write_document(
-        trace, title=title, notation=notation, numbers=numbers, detail=detail
+        trace,
+        title=title,
+        notation=notation,
+        numbers=numbers,
+        detail=detail,
+        diagram=diagram,
     )
     return html_document(document)
 
@@ -118,7 +127,18 @@ def html_block(block: Block) -> str:
         return "<p>" + "".join(html_span(span) for span in block.spans) + "</p>"
     if isinstance(block, Equations):
         return html_equations(block)
+    if isinstance(block, Figure):
+        return html_figure(block)
     return html_table(block)
+
+
+def html_figure(figure: Figure) -> str:
+    """Write a picture as inline SVG in a ``<figure>`` with its caption."""
+    caption = escape_html(figure.caption)
+    return (
+        f'<figure class="diagram">\n{figure.svg}\n'
+        f"<figcaption>{caption}</figcaption>\n</figure>"
+    )
 
 
 def html_equations(block: Equations) -> str:

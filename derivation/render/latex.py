@@ -23,6 +23,7 @@ from .document import (
     Detail,
     Document,
     Equations,
+    Figure,
     Heading,
     Math,
     Paragraph,
@@ -46,6 +47,9 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \setlength{\parskip}{0.6ex}
 """
 
+_TIKZ_PREAMBLE = r"""\usepackage{tikz}
+"""
+
 _SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
 # amsmath sets matrices of at most this many columns unless MaxMatrixCols is
 # raised.
@@ -60,6 +64,7 @@ def render_latex(
     numbers: NumberFormat | None = None,
     detail: Detail | None = None,
     standalone: bool = True,
+    diagram: bool = False,
 ) -> str:
     """Write the whole derivation of ``trace`` as LaTeX.
 
@@ -82,10 +87,20 @@ def render_latex(
         ``True`` for a complete document that compiles with pdflatex,
         ``False`` for the body alone, to ``\\input`` into another document
         (which must load ``amsmath``, ``amssymb``, ``booktabs``, ``array``
-        and ``fontenc`` with the T1 encoding).
+        and ``fontenc`` with the T1 encoding, and ``tikz`` with
+        ``diagram``).
+    diagram
+        ``True`` to draw the network after the problem statement, with the
+        values of the first step at its units. Only then does the preamble
+        load ``tikz``.
     """
     document = write_document(
-        trace, title=title, notation=notation, numbers=numbers, detail=detail
+        trace,
+        title=title,
+        notation=notation,
+        numbers=numbers,
+        detail=detail,
+        diagram=diagram,
     )
     return latex_document(document, standalone=standalone)
 
@@ -106,6 +121,8 @@ def latex_document(document: Document, *, standalone: bool = True) -> str:
     if not standalone:
         return f"{mark}\n{body}\n"
     preamble = _PREAMBLE.replace("\n", f"\n{mark}\n", 1)
+    if any(isinstance(block, Figure) for block in document.blocks):
+        preamble += _TIKZ_PREAMBLE
     return f"{preamble}\n\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n"
 
 
@@ -118,7 +135,26 @@ def latex_block(block: Block) -> str:
     if isinstance(block, Equations):
         body = " \\\\[1ex]\n".join(block.rows)
         return with_size(f"\\begin{{align*}}\n{body}\n\\end{{align*}}", block.width)
+    if isinstance(block, Figure):
+        return latex_figure(block)
     return latex_table(block)
+
+
+def latex_figure(figure: Figure) -> str:
+    """Set a picture centred, shrunk to the line width if wider, then its caption.
+
+    The picture is no float, so it stays next to the problem it shows.
+    """
+    # \width is the natural width of the picture inside \resizebox.
+    fitted = (
+        r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
+        f"\n{figure.tikz}%\n}}"
+    )
+    caption = escape_text(figure.caption)
+    return (
+        f"\\begin{{center}}\n{fitted}\n\\end{{center}}\n"
+        f"{{\\small {caption}\\par}}\n\\medskip"
+    )
 
 
 def latex_span(span: Text | Math) -> str:

@@ -27,6 +27,8 @@ links, HTML or math.
 
 from __future__ import annotations
 
+import base64
+import html
 import re
 
 from ..errors import DerivationError
@@ -36,6 +38,7 @@ from .document import (
     Detail,
     Document,
     Equations,
+    Figure,
     Heading,
     Math,
     Paragraph,
@@ -62,6 +65,7 @@ def render_markdown(
     notation: Notation | None = None,
     numbers: NumberFormat | None = None,
     detail: Detail | None = None,
+    diagram: bool = False,
 ) -> str:
     """Write the whole derivation of ``trace`` as Markdown with ``$$`` math.
 
@@ -73,7 +77,12 @@ def render_markdown(
         If the title contains a control character.
     """
     document = write_document(
-        trace, title=title, notation=notation, numbers=numbers, detail=detail
+        trace,
+        title=title,
+        notation=notation,
+        numbers=numbers,
+        detail=detail,
+        diagram=diagram,
     )
     return markdown_document(document)
 
@@ -96,7 +105,23 @@ def markdown_block(block: Block) -> str:
     if isinstance(block, Equations):
         body = " \\\\\n".join(block.rows)
         return display_math(r"\begin{aligned}", body, r"\end{aligned}")
+    if isinstance(block, Figure):
+        return markdown_figure(block)
     return markdown_table(block)
+
+
+def markdown_figure(figure: Figure) -> str:
+    """Write a picture as an ``<img>`` with the SVG in a data URI, then its caption.
+
+    A data URI keeps the Markdown one self-contained file, and unlike raw
+    ``<svg>`` markup it has no blank lines or ``$`` signs for a Markdown
+    parser or MathJax to act on. Jupyter, MkDocs and VS Code show it;
+    GitHub removes data URIs from images and shows the ``alt`` text.
+    """
+    encoded = base64.b64encode(figure.svg.encode("utf-8")).decode("ascii")
+    alt = html.escape(" ".join(figure.caption.split()), quote=True)
+    image = f'<img alt="{alt}" src="data:image/svg+xml;base64,{encoded}">'
+    return f"{image}\n\n*{escape_markdown(figure.caption)}*"
 
 
 def markdown_span(span: Text | Math) -> str:

@@ -3,12 +3,14 @@
 ``--notation`` and ``--numbers`` take ``KEY=VALUE`` items, several separated
 by commas or the option repeated. They override the spec's ``[notation]``
 and ``[numbers]`` tables key by key. ``--detail``, ``--max-columns`` and
-``--max-rows`` set the :class:`~derivation.render.document.Detail`.
+``--max-rows`` set the :class:`~derivation.render.document.Detail`, and
+``--diagram`` adds a picture of the network.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..errors import DerivationError
 from ..spec import Spec
@@ -53,6 +55,16 @@ def add_presentation_arguments(parser: argparse.ArgumentParser) -> None:
             "results; answers: the summary tables"
         ),
     )
+    parser.add_argument(
+        "--diagram",
+        action="store_true",
+        default=None,
+        help=(
+            "draw the network after the problem statement, with its weights, "
+            "biases and the values of step 1 (TikZ in LaTeX, SVG in Markdown "
+            "and HTML); the spec sets it with [output] diagram = true"
+        ),
+    )
     for dimension, default in (("columns", 6), ("rows", 12)):
         parser.add_argument(
             f"--max-{dimension}",
@@ -84,29 +96,24 @@ def render_solution(trace: Trace, spec: Spec, arguments: argparse.Namespace) -> 
     numbers = NumberFormat.from_mapping(
         parse_assignments(arguments.numbers, "--numbers"), base=spec.numbers
     )
-    detail = _detail(arguments)
+    shared: dict[str, Any] = {
+        "title": spec.title,
+        "notation": notation,
+        "numbers": numbers,
+        "detail": _detail(arguments),
+        "diagram": bool(arguments.diagram or spec.diagram),
+    }
     if arguments.format == "markdown":
         from .markdown import render_markdown
 
-        return render_markdown(
-            trace, title=spec.title, notation=notation, numbers=numbers, detail=detail
-        )
+        return render_markdown(trace, **shared)
     if arguments.format == "html":
         from .html import render_html
 
-        return render_html(
-            trace, title=spec.title, notation=notation, numbers=numbers, detail=detail
-        )
+        return render_html(trace, **shared)
     from .latex import render_latex
 
-    return render_latex(
-        trace,
-        title=spec.title,
-        notation=notation,
-        numbers=numbers,
-        detail=detail,
-        standalone=not arguments.fragment,
-    )
+    return render_latex(trace, standalone=not arguments.fragment, **shared)
 
 
 def _detail(arguments: argparse.Namespace) -> Detail:
@@ -133,6 +140,7 @@ def _reject_presentation(arguments: argparse.Namespace) -> None:
             ("--detail", arguments.detail),
             ("--max-columns", arguments.max_columns),
             ("--max-rows", arguments.max_rows),
+            ("--diagram", arguments.diagram),
         )
         if value is not None and value != []
     ]

@@ -26,6 +26,7 @@ from .document import (
     Detail,
     Document,
     Equations,
+    Figure,
     Heading,
     Math,
     Table,
@@ -62,9 +63,15 @@ def write_document(
     notation: Notation | None = None,
     numbers: NumberFormat | None = None,
     detail: Detail | None = None,
+    diagram: bool = False,
 ) -> Document:
-    """Write the derivation of ``trace`` as a :class:`Document`."""
+    """Write the derivation of ``trace`` as a :class:`Document`.
+
+    With ``diagram``, the problem statement ends with a picture of the
+    initial network and the values of the first step at its units.
+    """
     writer = _Writer(trace, notation or Notation(), numbers or NumberFormat(), detail)
+    writer.diagram = diagram
     blocks = tuple(writer.body())
     columns = max(trace.network.widths)
     limit = writer.detail.max_columns
@@ -93,6 +100,7 @@ class _Writer:
         self.numbers = numbers
         self.detail = detail or Detail()
         self.depth = len(trace.network.layers)
+        self.diagram = False
 
     @property
     def full(self) -> bool:
@@ -146,6 +154,19 @@ class _Writer:
         )
         yield paragraph("The initial parameters are")
         yield rows_block(list(self.parameter_rows()))
+        if self.diagram:
+            yield self.figure()
+
+    def figure(self) -> Figure:
+        from .diagram import diagram_caption, svg_diagram, tikz_diagram
+
+        network = self.trace.network
+        first = self.trace.steps[0] if self.trace.steps else None
+        return Figure(
+            tikz_diagram(network, first, self.n),
+            svg_diagram(network, first, self.n),
+            diagram_caption(network, first, self.n),
+        )
 
     def parameter_rows(self) -> Iterator[Row]:
         for index, layer in enumerate(self.trace.network.layers, start=1):
