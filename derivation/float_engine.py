@@ -33,11 +33,9 @@ from .losses import FloatLossGradient, FloatLossValue, Loss, get_loss
 from .network import Layer, Network, exact_matrix
 from .numbers import to_exact
 from .spec import Spec
+from .trace import JSON_KEYS, ROW_FIELDS
 
 Array = numpy.ndarray
-
-# Weight-shaped values, written as lists of rows even when they have one column.
-_MATRIX_FIELDS = frozenset({"W", "dL_dW", "W_after"})
 
 
 @dataclass(frozen=True)
@@ -63,24 +61,9 @@ class FloatLayerStep:
 
     def to_dict(self, number: int) -> dict[str, Any]:
         """Return the layer's values as Python floats, keyed as in the exact JSON."""
-        fields = {
-            "W": self.W,
-            "b": self.b,
-            "input": self.a_prev,
-            "z": self.z,
-            "a": self.a,
-            "dL_da": self.da,
-            "activation_derivative": self.slope,
-            "dL_dz": self.dz,
-            "dL_dW": self.dW,
-            "dL_db": self.db,
-            "dL_da_of_input": self.da_prev,
-            "W_after": self.W_after,
-            "b_after": self.b_after,
-        }
         return {"layer": number} | {
-            key: _array_to_json(value, as_rows=key in _MATRIX_FIELDS)
-            for key, value in fields.items()
+            key: _array_to_json(getattr(self, field), as_rows=field in ROW_FIELDS)
+            for field, key in JSON_KEYS.items()
         }
 
 

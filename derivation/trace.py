@@ -27,8 +27,25 @@ from .losses import Loss
 from .network import Network
 from .numbers import exact_string
 
-# Weight-shaped values, written as lists of rows even when they have one column.
-_MATRIX_FIELDS = frozenset({"W", "dL_dW", "W_after"})
+# The JSON key of each LayerStep field, shared by the exact and float traces.
+JSON_KEYS = {
+    "W": "W",
+    "b": "b",
+    "a_prev": "input",
+    "z": "z",
+    "a": "a",
+    "da": "dL_da",
+    "slope": "activation_derivative",
+    "dz": "dL_dz",
+    "dW": "dL_dW",
+    "db": "dL_db",
+    "da_prev": "dL_da_of_input",
+    "W_after": "W_after",
+    "b_after": "b_after",
+}
+
+# Weight-shaped fields, written as lists of rows even when they have one column.
+ROW_FIELDS = frozenset({"W", "dW", "W_after"})
 
 
 @dataclass(frozen=True)
@@ -51,24 +68,9 @@ class LayerStep:
 
     def to_dict(self, number: int) -> dict[str, Any]:
         """Return the layer's values as exact strings, keyed by readable names."""
-        fields = {
-            "W": self.W,
-            "b": self.b,
-            "input": self.a_prev,
-            "z": self.z,
-            "a": self.a,
-            "dL_da": self.da,
-            "activation_derivative": self.slope,
-            "dL_dz": self.dz,
-            "dL_dW": self.dW,
-            "dL_db": self.db,
-            "dL_da_of_input": self.da_prev,
-            "W_after": self.W_after,
-            "b_after": self.b_after,
-        }
         return {"layer": number} | {
-            key: matrix_to_json(value, as_rows=key in _MATRIX_FIELDS)
-            for key, value in fields.items()
+            key: matrix_to_json(getattr(self, field), as_rows=field in ROW_FIELDS)
+            for field, key in JSON_KEYS.items()
         }
 
 
