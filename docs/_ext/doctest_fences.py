@@ -2,18 +2,26 @@
 
 The package's docstrings hold doctests as bare ``>>>`` paragraphs, which
 pytest runs. Markdown would read them as prose, and an output line such as
-``[13/2, 13/2]`` as a reference link, so this extension wraps each doctest
-block (from a ``>>>`` line to the next blank line) in a ``pycon`` fence before
-mkdocstrings renders the docstring. The source files are not changed.
+``[13/2, 13/2]`` as a reference link. So this extension wraps each doctest
+block, from a ``>>>`` line to the next blank line, in a ``pycon`` fence
+before mkdocstrings renders the docstring. It also writes Sphinx roles such
+as ``:func:`train``` as plain code, because Markdown has no roles. The source
+files are not changed.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import griffe
 
 FENCE = "```"
+# A Sphinx role with its target, as in :func:`train` or
+# :func:`load_spec <derivation.spec.load_spec>`; group 1 is the text shown.
+SPHINX_ROLE = re.compile(
+    r":(?:func|meth|class|mod|data|attr|exc|obj):`~?([^`<]+?)\s*(?:<[^`>]*>)?`"
+)
 
 
 def fence_doctests(text: str) -> str:
@@ -44,4 +52,5 @@ class DoctestFences(griffe.Extension):
 
     def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = fence_doctests(obj.docstring.value)
+            text = SPHINX_ROLE.sub(r"`\1`", obj.docstring.value)
+            obj.docstring.value = fence_doctests(text)

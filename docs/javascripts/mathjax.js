@@ -13,8 +13,8 @@ window.MathJax = {
   },
 };
 
-// Material for MkDocs swaps page content without a reload when instant
-// navigation is on, so typeset again after each page change.
+// Material for MkDocs signals each page load through document$, also when it
+// swaps page content without a reload, so typeset again each time.
 if (typeof document$ !== "undefined") {
   document$.subscribe(() => {
     if (window.MathJax && MathJax.typesetPromise) {
