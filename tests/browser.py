@@ -1,8 +1,8 @@
 """Render pages in headless Chromium and read back what the page script found.
 
 Tests that need a browser are skipped when Chromium is missing (Debian:
-``apt-get install chromium chromium-driver``); ``.ci/run`` does not install
-it yet, so CI skips them too. Markdown pages are typeset with MathJax 3, read
+``apt-get install chromium chromium-driver``); ``.ci/run`` installs
+it, so CI runs them. Markdown pages are typeset with MathJax 3, read
 from the folder named by the ``DERIVATION_MATHJAX`` environment variable (the
 ``es5`` folder of the npm package ``mathjax``, version 3) or from a
 ``node_modules/mathjax`` folder beside the repository or inside it.
@@ -40,7 +40,7 @@ def require_chromium() -> str:
             return found
     pytest.skip(
         "Chromium is not installed (Debian: apt-get install chromium "
-        "chromium-driver); CI does not install it yet"
+        "chromium-driver)"
     )
 
 
