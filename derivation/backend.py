@@ -21,7 +21,7 @@ through a SymPy ``Rational`` on the way in or out. This relies on
 >>> if FLINT is not None:
 ...     native = FLINT.take(sympy.Matrix([sympy.Rational(1, 2), 3]))
 ...     finished = FLINT.finish(native * 2, None)
-...     print(finished.matrix.T, finished.height_bits)
+...     print(finished.matrix.value().T, finished.height_bits)
 ... else:
 ...     print("Matrix([[1, 6]]) 3")
 Matrix([[1, 6]]) 3
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sympy
@@ -38,6 +39,8 @@ from sympy.external.gmpy import GROUND_TYPES
 from sympy.polys.domains import QQ, ZZ
 from sympy.polys.matrices import DomainMatrix
 from sympy.polys.matrices.sdm import SDM
+
+from .lazy import Deferred
 
 if TYPE_CHECKING:
     from .activations import Activation
@@ -54,7 +57,8 @@ class Finished:
     native
         The value in its arithmetic's form, rounded if a policy applied.
     matrix
-        The same value as a ``sympy.Matrix`` (or a SymPy scalar for a loss).
+        The same value as a ``sympy.Matrix`` (or a SymPy scalar for a loss),
+        or a :class:`~derivation.lazy.Deferred` that builds the matrix.
     entries
         Its rational entries (objects with ``p`` and ``q``), or an empty list
         when they are not all rational and so are neither rounded nor
@@ -256,10 +260,11 @@ class FlintArithmetic:
     def finish(
         self, native: Any, rounding: RoundingPolicy | None, immutable: bool = False
     ) -> Finished:
-        """Round a computed matrix, measure it and convert it to SymPy.
+        """Round a computed matrix and measure it.
 
-        With ``immutable`` the matrix is a ``sympy.ImmutableMatrix``, as
-        layers hold.
+        The conversion to SymPy waits in a :class:`~derivation.lazy.Deferred`
+        until a caller reads the value. With ``immutable`` it builds a
+        ``sympy.ImmutableMatrix``, as layers hold.
         """
         rows, cols = native.nrows(), native.ncols()
         entries = native.entries()
@@ -267,7 +272,8 @@ class FlintArithmetic:
             entries = [self._round(entry, rounding) for entry in entries]
             native = self._matrix(rows, cols, entries)
         height = max(map(self._height, entries), default=0)
-        matrix = to_sympy(rows, cols, entries, immutable)
+        build = partial(to_sympy, rows, cols, entries, immutable)
+        matrix = Deferred(build, (rows, cols))
         return Finished(native, matrix, entries, height)
 
     def finish_scalar(self, value: Any, rounding: RoundingPolicy | None) -> Finished:

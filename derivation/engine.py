@@ -7,8 +7,9 @@ listed in :mod:`derivation.trace`.
 The arithmetic runs on python-flint matrices where it can (see
 :mod:`derivation.backend`): each layer of each step is computed with flint
 when its values are rational and its activation has rational forms, and with
-plain SymPy matrices otherwise. Every recorded value is converted once to a
-``sympy.Matrix`` with ``Rational`` entries, which is what the trace holds.
+plain SymPy matrices otherwise. The trace holds every recorded value as a
+``sympy.Matrix`` with ``Rational`` entries, converted from flint on its
+first read, so a step whose values are never read costs no conversion.
 
 Exact values grow with every step. Each recorded value is measured, and
 training stops with a :class:`~derivation.errors.LimitError` when a numerator
@@ -36,6 +37,7 @@ import sympy
 from .backend import FLINT, GENERAL, is_rational
 from .errors import DerivationError
 from .growth import DEFAULT_MAX_DIGITS, DigitLimit, RoundingPolicy, check_max_digits
+from .lazy import Deferred, stored_value
 from .losses import Loss, get_loss
 from .network import Layer, Network, exact_matrix
 from .numbers import to_exact
@@ -49,11 +51,23 @@ _PARAMETERS = frozenset({"W_after", "b_after"})
 
 @dataclass(frozen=True)
 class _Value:
-    """A recorded value: its SymPy matrix and the same value in an arithmetic."""
+    """A recorded value: its SymPy matrix and the same value in an arithmetic.
 
-    matrix: Any
+    ``recorded`` is the SymPy matrix, or a :class:`Deferred` that builds it
+    from ``native`` when first read.
+    """
+
+    recorded: Any
     native: Any
     arithmetic: Any
+
+    @property
+    def matrix(self) -> Any:
+        """The value as a SymPy matrix, built now if it was deferred."""
+        recorded = self.recorded
+        if isinstance(recorded, Deferred):
+            return recorded.value()
+        return recorded
 
     def native_in(self, arithmetic: Any) -> Any:
         """Return the value in ``arithmetic``'s form, converting if needed."""
@@ -65,7 +79,7 @@ class _Value:
         """Return the value held in ``arithmetic``'s form, converted once."""
         if arithmetic is self.arithmetic:
             return self
-        return _Value(self.matrix, arithmetic.take(self.matrix), arithmetic)
+        return _Value(self.recorded, arithmetic.take(self.matrix), arithmetic)
 
     @property
     def rational(self) -> bool:
@@ -79,22 +93,24 @@ def _given(matrix: sympy.Matrix) -> _Value:
 
 
 # The updated parameters of the previous step of a running :func:`train`,
-# keyed by the id of their SymPy matrix, so that the next step does not
-# convert them back from SymPy. Only ``train`` sets it, for the length of one
-# run. The stored values keep the matrices alive, so an id cannot be reused
-# for another matrix while it is stored.
+# keyed by the id of their recorded SymPy matrix or Deferred, so that the next
+# step does not convert them back from SymPy. Only ``train`` sets it, for the
+# length of one run. The stored values keep the recorded objects alive, so an
+# id cannot be reused for another object while it is stored.
 _CARRIED: ContextVar[dict[int, _Value] | None] = ContextVar(
     "derivation_carried_parameters", default=None
 )
 
 
-def _parameter(matrix: sympy.Matrix) -> _Value:
+def _parameter(layer: Layer, name: str) -> _Value:
+    """Return the layer's ``W`` or ``b`` (by ``name``), carried over if possible."""
+    stored = stored_value(layer, name)
     carried = _CARRIED.get()
     if carried is not None:
-        value = carried.get(id(matrix))
-        if value is not None and value.matrix is matrix:
+        value = carried.get(id(stored))
+        if value is not None and value.recorded is stored:
             return value
-    return _given(matrix)
+    return _given(getattr(layer, name))
 
 
 @dataclass(frozen=True)
@@ -189,7 +205,7 @@ def _forward(
     passes = []
     a_prev = x
     for index, layer in enumerate(network.layers, start=1):
-        W, b = _parameter(layer.W), _parameter(layer.b)
+        W, b = _parameter(layer, "W"), _parameter(layer, "b")
         arithmetic = _layer_arithmetic(layer, W, b, a_prev, eta)
         # The backward pass reads these again, so they are converted once here.
         W, b = W.moved_to(arithmetic), b.moved_to(arithmetic)
@@ -272,19 +288,19 @@ def _backward(
     W_after = recorder.keep(arithmetic, W - rate * dW.native, "W_after", index)
     b_after = recorder.keep(arithmetic, b - rate * dz_native, "b_after", index)
     return LayerStep(
-        W=layer_pass.W.matrix,
-        b=layer_pass.b.matrix,
-        a_prev=layer_pass.a_prev.matrix,
-        z=layer_pass.z.matrix,
-        a=layer_pass.a.matrix,
-        da=da.matrix,
-        slope=slope.matrix,
-        dz=dz.matrix,
-        dW=dW.matrix,
-        db=dz.matrix,
-        da_prev=da_prev.matrix,
-        W_after=W_after.matrix,
-        b_after=b_after.matrix,
+        W=layer_pass.W.recorded,
+        b=layer_pass.b.recorded,
+        a_prev=layer_pass.a_prev.recorded,
+        z=layer_pass.z.recorded,
+        a=layer_pass.a.recorded,
+        da=da.recorded,
+        slope=slope.recorded,
+        dz=dz.recorded,
+        dW=dW.recorded,
+        db=dz.recorded,
+        da_prev=da_prev.recorded,
+        W_after=W_after.recorded,
+        b_after=b_after.recorded,
     ), (da_prev, W_after, b_after)
 
 
@@ -315,15 +331,18 @@ def gradient_step(
     loss_value, da = _output_gradient(passes, _given(y), loss, recorder)
 
     records: list[LayerStep] = []
+    parameters: list[tuple[_Value, _Value]] = []
     carried: dict[int, _Value] = {}
     for index in range(len(passes), 0, -1):
         record, (da, W_after, b_after) = _backward(
             passes[index - 1], index, da, learning_rate, recorder
         )
         records.append(record)
-        carried[id(W_after.matrix)] = W_after
-        carried[id(b_after.matrix)] = b_after
+        parameters.append((W_after, b_after))
+        carried[id(W_after.recorded)] = W_after
+        carried[id(b_after.recorded)] = b_after
     records.reverse()
+    parameters.reverse()
 
     running = _CARRIED.get()
     if running is not None:
@@ -332,8 +351,8 @@ def gradient_step(
 
     step = Step(number=number, x=x, y=y, layers=tuple(records), loss=loss_value)
     updated = Network(
-        layer.with_parameters(record.W_after, record.b_after)
-        for layer, record in zip(network.layers, records)
+        layer.with_parameters(W_after.recorded, b_after.recorded)
+        for layer, (W_after, b_after) in zip(network.layers, parameters)
     )
     return step, updated
 

@@ -23,6 +23,7 @@ import sympy
 
 from .activations import Activation, get_activation
 from .errors import DerivationError
+from .lazy import LazyField, stored_value
 from .numbers import to_exact
 
 
@@ -82,9 +83,10 @@ class Layer:
         not exact, or the activation is unknown.
     """
 
-    W: sympy.MatrixBase
-    b: sympy.MatrixBase
-    activation: Activation
+    W: sympy.MatrixBase = LazyField()
+    b: sympy.MatrixBase = LazyField()
+    # LazyField hides itself from the dataclass, so W and b get no default.
+    activation: Activation  # type: ignore[misc]
 
     def __init__(
         self,
@@ -115,20 +117,25 @@ class Layer:
     @property
     def units(self) -> int:
         """Number of units, the rows of ``W``."""
-        return int(self.W.rows)
+        return int(self._weight_shape()[0])
 
     @property
     def inputs(self) -> int:
         """Number of inputs, the columns of ``W``."""
-        return int(self.W.cols)
+        return int(self._weight_shape()[1])
 
-    def with_parameters(self, W: sympy.Matrix, b: sympy.Matrix) -> Layer:
+    def _weight_shape(self) -> tuple[int, int]:
+        # A deferred W knows its shape, so checking widths builds no matrix.
+        return stored_value(self, "W").shape
+
+    def with_parameters(self, W: object, b: object) -> Layer:
         """Return the same layer with new weights and biases.
 
         The engine calls this with matrices it computed itself, so the
-        entries are not validated again. The matrices are kept as given,
-        because converting every step's parameters to immutable matrices
-        costs more than the step's arithmetic at widths of 64 and more.
+        entries are not validated again. ``W`` and ``b`` are SymPy matrices
+        or :class:`~derivation.lazy.Deferred` conversions with a shape, and
+        are kept as given, because converting every step's parameters costs
+        more than the step's arithmetic at small widths.
         """
         layer = object.__new__(Layer)
         object.__setattr__(layer, "W", W)

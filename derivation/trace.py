@@ -11,8 +11,9 @@ where every ``d`` name is a derivative of the loss ``L``: ``dW`` is dL/dW,
 ``da`` is dL/da for this layer's output, and ``da_prev`` is dL/da for its
 input. Vectors are SymPy column matrices.
 
-A :class:`Trace` is plain data: renderers and checkers read it, and nothing
-in it is computed on access except the JSON conversion.
+A :class:`Trace` is plain data: renderers and checkers read it. Nothing in
+it is computed on access except the JSON conversion and the first read of a
+:class:`LayerStep` field, which converts the engine's value to SymPy.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import sympy
 
 from .growth import RoundingPolicy
+from .lazy import LazyField
 from .losses import Loss
 from .network import Network
 from .numbers import exact_string
@@ -50,21 +52,26 @@ ROW_FIELDS = frozenset({"W", "dW", "W_after"})
 
 @dataclass(frozen=True)
 class LayerStep:
-    """The values of one layer in one step, before and after its update."""
+    """The values of one layer in one step, before and after its update.
 
-    W: sympy.Matrix
-    b: sympy.Matrix
-    a_prev: sympy.Matrix
-    z: sympy.Matrix
-    a: sympy.Matrix
-    da: sympy.Matrix
-    slope: sympy.Matrix
-    dz: sympy.Matrix
-    dW: sympy.Matrix
-    db: sympy.Matrix
-    da_prev: sympy.Matrix
-    W_after: sympy.Matrix
-    b_after: sympy.Matrix
+    Every field reads as a ``sympy.Matrix``. The engine fills the fields with
+    :class:`~derivation.lazy.Deferred` conversions from its own matrices,
+    which run on the first read of each field.
+    """
+
+    W: sympy.Matrix = LazyField()
+    b: sympy.Matrix = LazyField()
+    a_prev: sympy.Matrix = LazyField()
+    z: sympy.Matrix = LazyField()
+    a: sympy.Matrix = LazyField()
+    da: sympy.Matrix = LazyField()
+    slope: sympy.Matrix = LazyField()
+    dz: sympy.Matrix = LazyField()
+    dW: sympy.Matrix = LazyField()
+    db: sympy.Matrix = LazyField()
+    da_prev: sympy.Matrix = LazyField()
+    W_after: sympy.Matrix = LazyField()
+    b_after: sympy.Matrix = LazyField()
 
     def to_dict(self, number: int) -> dict[str, Any]:
         """Return the layer's values as exact strings, keyed by readable names."""

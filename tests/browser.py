@@ -39,8 +39,7 @@ def require_chromium() -> str:
         if found:
             return found
     pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium "
-        "chromium-driver)"
+        "Chromium is not installed (Debian: apt-get install chromium chromium-driver)"
     )
 
 
