@@ -43,6 +43,7 @@ import sympy
 
 from .errors import DerivationError, NumberError
 from .numbers import MAX_DIGITS, DecimalText, parse_number
+from .numbers import describe_toml_value as _describe
 from .tolerance import POLICIES, TIE_RULES, Tolerance, WrittenNumber, written_number
 from .trace import Trace
 
@@ -574,26 +575,6 @@ def _reject_unknown_keys(
                 f"a known key ({', '.join(known)})",
                 f"the unknown key {key!r}",
             )
-
-
-def _describe(value: Any) -> str:
-    """Describe a TOML value for an error message, briefly."""
-    if isinstance(value, DecimalText):
-        return str(value)
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "..."
-        return f"the string {shown!r}"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return (
-            "a list of 1 item" if len(value) == 1 else f"a list of {len(value)} items"
-        )
-    return f"a {type(value).__name__} ({value})"
 
 
 @dataclass(frozen=True)

@@ -186,15 +186,7 @@ def _run_solve(arguments: argparse.Namespace) -> int:
         )
     if arguments.fragment and arguments.format != "latex":
         raise DerivationError("--fragment applies only to --format latex")
-    if (
-        arguments.spec
-        and arguments.output
-        and same_file(arguments.spec, arguments.output)
-    ):
-        raise DerivationError(
-            f"the output {arguments.output} is the spec file itself; "
-            "choose another output file"
-        )
+    _reject_output_over_spec(arguments)
     # Checked before training as well, so that a long run is not wasted.
     _check_output_path(arguments)
     spec = _read_spec(arguments)
@@ -344,9 +336,7 @@ def _run_check(arguments: argparse.Namespace) -> int:
     return EXIT_WRONG_VALUES
 
 
-def _run_template(arguments: argparse.Namespace) -> int:
-    from .answers import answer_template
-
+def _reject_output_over_spec(arguments: argparse.Namespace) -> None:
     if (
         arguments.spec
         and arguments.output
@@ -356,6 +346,12 @@ def _run_template(arguments: argparse.Namespace) -> int:
             f"the output {arguments.output} is the spec file itself; "
             "choose another output file"
         )
+
+
+def _run_template(arguments: argparse.Namespace) -> int:
+    from .answers import answer_template
+
+    _reject_output_over_spec(arguments)
     _check_output_path(arguments)
     spec = _read_spec(arguments)
     text = answer_template(solve(spec), title=spec.title)

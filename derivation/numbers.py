@@ -61,6 +61,30 @@ class DecimalText(str):
     """
 
 
+def describe_toml_value(value: object) -> str:
+    """Describe a value read from TOML for an error message, briefly.
+
+    >>> describe_toml_value([1, 2]), describe_toml_value(DecimalText("nan"))
+    ('a list of 2 items', 'nan')
+    """
+    if isinstance(value, DecimalText):
+        return str(value)
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, int):
+        if abs(value) >= 10**MAX_DIGITS:
+            return f"an integer of {len(str(abs(value)))} digits"
+        return str(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
+    return f"a {type(value).__name__} ({value})"
+
+
 def parse_number(text: str) -> sympy.Rational:
     """Parse an integer, decimal, fraction or scientific-notation number.
 

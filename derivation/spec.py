@@ -66,6 +66,7 @@ from .limits import DEFAULT_LIMITS, Limits, ResourceLimitError, check_values
 from .losses import LOSS_NAMES, Loss, get_loss
 from .network import Layer, Network
 from .numbers import MAX_DIGITS, DecimalText, parse_number, to_exact
+from .numbers import describe_toml_value as _describe
 from .render.notation import Notation
 from .render.number_format import NumberFormat
 from .render.settings import SettingError
@@ -519,23 +520,3 @@ def _reject_unknown_keys(
 
 def _join(path: str, key: str) -> str:
     return f"{path}: {key}" if path else key
-
-
-def _describe(value: Any) -> str:
-    """Describe a TOML value for an error message, briefly."""
-    if isinstance(value, DecimalText):
-        return str(value)
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "..."
-        return f"the string {shown!r}"
-    if isinstance(value, int):
-        if abs(value) >= 10**MAX_DIGITS:
-            return f"an integer of {len(str(abs(value)))} digits"
-        return str(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
-    return f"a {type(value).__name__} ({value})"
