@@ -224,21 +224,24 @@ to allow it, pass --limit steps=5000 (in Python, Limits(steps=5000))
         )
 
 
-def values_per_step(widths: Sequence[int]) -> int:
+def values_per_step(widths: Sequence[int], samples: int = 1) -> int:
     """Count the exact values that one training step records.
 
-    ``widths`` runs from the inputs to the outputs, as ``Network.widths``.
-    A layer of ``u`` units with ``i`` inputs records ``u i`` values in each
-    of ``W``, ``dW`` and ``W_after``, and ``i`` in each of ``a_prev`` and
-    ``da_prev``. It records ``u`` in each of ``b``, ``z``, ``a``, ``da``,
-    the slope, ``dz``, ``db`` and ``b_after``. The step adds its loss.
+    ``widths`` runs from the inputs to the outputs, as ``Network.widths``,
+    and ``samples`` is the batch size. A layer of ``u`` units with ``i``
+    inputs records ``u i`` values in each of ``W``, ``dW`` and ``W_after``,
+    and ``u`` in each of ``b``, ``db`` and ``b_after``. Per sample, it
+    records ``i`` in each of ``a_prev`` and ``da_prev`` and ``u`` in each of
+    ``z``, ``a``, ``da``, the slope and ``dz``. The step adds its loss.
 
     >>> values_per_step((1, 1))
     14
+    >>> values_per_step((1, 1), samples=2)
+    21
     """
     total = 1
     for inputs, units in zip(widths, widths[1:]):
-        total += 3 * units * inputs + 8 * units + 2 * inputs
+        total += 3 * units * inputs + 3 * units + samples * (5 * units + 2 * inputs)
     return total
 
 
@@ -277,12 +280,14 @@ def check_values(
     steps: int,
     limits: Limits = DEFAULT_LIMITS,
     key_path: str = "training: steps",
+    samples: int = 1,
 ) -> None:
     """Check the count of values a run records against the ``values`` limit.
 
-    ``key_path`` names, in the message, the setting that made the count.
+    ``key_path`` names, in the message, the setting that made the count, and
+    ``samples`` is the largest batch.
     """
-    per_step = values_per_step(widths)
+    per_step = values_per_step(widths, samples)
     detail = f"{steps} step{'' if steps == 1 else 's'} of {per_step} values"
     limits.check("values", steps * per_step, key_path, detail)
 

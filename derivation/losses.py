@@ -74,6 +74,10 @@ class Loss:
         rationals to rationals.
     rational_gradient
         ``dL/da`` on the entries of ``a`` and ``y``, as a list of entries.
+    combined_activation
+        The name of the output activation whose derivative cancels against
+        this loss's gradient so that ``dL/dz = a - y`` (sigmoid for binary
+        cross-entropy, softmax for categorical cross-entropy), or ``None``.
     """
 
     name: str
@@ -89,26 +93,65 @@ class Loss:
     float_gradient: FloatLossGradient | None = None
     rational_value: RationalLossValue | None = None
     rational_gradient: RationalLossGradient | None = None
+    combined_activation: str | None = None
+
+    def combines_with(self, activation_name: str) -> bool:
+        """Whether ``dL/dz = a - y`` after an output layer with this activation."""
+        return self.combined_activation == activation_name
 
 
-def _half_squared_error(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
-    return _half_squared_error_of_entries(list(a), list(y))
+# The squared-error losses differ only in the factor before the sum; each
+# states its factor in its definition, since exercises disagree on it.
+def _squared_error(factor: Callable[[int], sympy.Rational]) -> Callable[..., Any]:
+    def value(a: Sequence[Any], y: Sequence[Any]) -> Any:
+        squares = [(output - target) ** 2 for output, target in zip(a, y)]
+        scale = factor(len(squares))
+        return sum(squares[1:], squares[0]) * scale.p / scale.q
+
+    return value
 
 
-def _half_squared_error_of_entries(a: Sequence[Any], y: Sequence[Any]) -> Any:
-    squares = [(output - target) ** 2 for output, target in zip(a, y)]
-    return sum(squares[1:], squares[0]) / 2
+def _squared_error_gradient(
+    factor: Callable[[int], sympy.Rational],
+) -> Callable[..., list[Any]]:
+    def gradient(a: Sequence[Any], y: Sequence[Any]) -> list[Any]:
+        scale = 2 * factor(len(a))
+        return [(output - target) * scale.p / scale.q for output, target in zip(a, y)]
+
+    return gradient
 
 
-def _residuals(a: Sequence[Any], y: Sequence[Any]) -> list[Any]:
-    return [output - target for output, target in zip(a, y)]
+def _on_matrices(function: Callable[..., Any]) -> Callable[..., sympy.Expr]:
+    def value(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
+        return function(list(a), list(y))
+
+    return value
 
 
-def _half_squared_error_float(a: numpy.ndarray, y: numpy.ndarray) -> float:
-    # NumPy is imported here so that the exact path does not need it.
-    import numpy
+def _column_gradient(function: Callable[..., list[Any]]) -> Callable[..., Any]:
+    def gradient(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Matrix:
+        return sympy.Matrix(function(list(a), list(y)))
 
-    return 0.5 * float(numpy.sum((a - y) ** 2))
+    return gradient
+
+
+def _squared_error_float(factor: Callable[[int], sympy.Rational]) -> FloatLossValue:
+    def value(a: numpy.ndarray, y: numpy.ndarray) -> float:
+        # NumPy is imported here so that the exact path does not need it.
+        import numpy
+
+        return float(factor(a.shape[0])) * float(numpy.sum((a - y) ** 2))
+
+    return value
+
+
+def _squared_error_float_gradient(
+    factor: Callable[[int], sympy.Rational],
+) -> FloatLossGradient:
+    def gradient(a: numpy.ndarray, y: numpy.ndarray) -> numpy.ndarray:
+        return 2.0 * float(factor(a.shape[0])) * (a - y)
+
+    return gradient
 
 
 def _squared_residuals(
@@ -125,25 +168,174 @@ def _parenthesized(latex: str) -> str:
     return f"({latex})" if latex.startswith("-") else latex
 
 
+def _squared_loss(
+    name: str,
+    factor: Callable[[int], sympy.Rational],
+    factor_latex: str,
+    gradient_latex: str,
+    frame: tuple[str, str],
+) -> Loss:
+    value = _squared_error(factor)
+    gradient = _squared_error_gradient(factor)
+    return Loss(
+        name=name,
+        value=_on_matrices(value),
+        gradient=_column_gradient(gradient),
+        definition=factor_latex + r"\sum_{{i}} \left({a}_i - {y}_i\right)^2",
+        gradient_definition=gradient_latex,
+        substituted=_squared_residuals,
+        frame=frame,
+        float_value=_squared_error_float(factor),
+        float_gradient=_squared_error_float_gradient(factor),
+        rational_value=value,
+        rational_gradient=gradient,
+    )
+
+
 def half_squared_error() -> Loss:
     """Return ``L = 1/2 * sum_i (a_i - y_i)^2``, whose gradient is ``a - y``."""
+    return _squared_loss(
+        "half_squared_error",
+        lambda n: sympy.Rational(1, 2),
+        r"\frac{{1}}{{2}} ",
+        "{a} - {y}",
+        (r"\frac{1}{2} \Bigl[", r"\Bigr]"),
+    )
+
+
+def sum_squared_error() -> Loss:
+    """Return ``L = sum_i (a_i - y_i)^2``, whose gradient is ``2 (a - y)``."""
+    return _squared_loss(
+        "sum_squared_error",
+        lambda n: sympy.Integer(1),
+        "",
+        "2 ({a} - {y})",
+        (r"\Bigl[", r"\Bigr]"),
+    )
+
+
+def mean_squared_error() -> Loss:
+    """Return ``L = 1/n * sum_i (a_i - y_i)^2`` over the ``n`` outputs.
+
+    Its gradient is ``2/n (a - y)``.
+    """
+    return _squared_loss(
+        "mean_squared_error",
+        lambda n: sympy.Rational(1, n),
+        r"\frac{{1}}{{n}} ",
+        r"\frac{{2}}{{n}} ({a} - {y})",
+        (r"\frac{1}{n} \Bigl[", r"\Bigr]"),
+    )
+
+
+def _log(value: sympy.Expr) -> sympy.Expr:
+    return sympy.log(value)
+
+
+def _binary_cross_entropy(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
+    terms = [
+        -(target * _log(output) + (1 - target) * _log(1 - output))
+        for output, target in zip(a, y)
+    ]
+    return sympy.Add(*terms)
+
+
+def _binary_cross_entropy_gradient(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Matrix:
+    return sympy.Matrix(
+        [(output - target) / (output * (1 - output)) for output, target in zip(a, y)]
+    )
+
+
+def _binary_terms(
+    a: sympy.Matrix, y: sympy.Matrix, write: Callable[[sympy.Expr], str]
+) -> list[str]:
+    return [
+        rf"{_parenthesized(write(target))} \ln {_parenthesized(write(output))} + "
+        rf"\bigl(1 - {_parenthesized(write(target))}\bigr) "
+        rf"\ln\bigl(1 - {_parenthesized(write(output))}\bigr)"
+        for output, target in zip(a, y)
+    ]
+
+
+def _binary_cross_entropy_float(a: numpy.ndarray, y: numpy.ndarray) -> float:
+    import numpy
+
+    return -float(numpy.sum(y * numpy.log(a) + (1 - y) * numpy.log(1 - a)))
+
+
+def binary_cross_entropy() -> Loss:
+    """Return ``L = -sum_i [y_i ln a_i + (1 - y_i) ln(1 - a_i)]``.
+
+    Its gradient is ``(a - y) / (a (1 - a))``; after a sigmoid output layer
+    the product with ``sigma'(z) = a (1 - a)`` leaves ``dL/dz = a - y``,
+    which the engine uses directly.
+    """
     return Loss(
-        name="half_squared_error",
-        value=_half_squared_error,
-        gradient=lambda a, y: a - y,
-        definition=r"\frac{{1}}{{2}} \sum_{{i}} \left({a}_i - {y}_i\right)^2",
-        gradient_definition="{a} - {y}",
-        substituted=_squared_residuals,
-        frame=(r"\frac{1}{2} \Bigl[", r"\Bigr]"),
-        float_value=_half_squared_error_float,
-        float_gradient=lambda a, y: a - y,
-        rational_value=_half_squared_error_of_entries,
-        rational_gradient=_residuals,
+        name="binary_cross_entropy",
+        value=_binary_cross_entropy,
+        gradient=_binary_cross_entropy_gradient,
+        definition=(
+            r"-\sum_{{i}} \Bigl[{y}_i \ln {a}_i + (1 - {y}_i) \ln(1 - {a}_i)\Bigr]"
+        ),
+        gradient_definition=r"\frac{{{a} - {y}}}{{{a} \odot (1 - {a})}}",
+        substituted=_binary_terms,
+        frame=(r"-\Bigl[", r"\Bigr]"),
+        float_value=_binary_cross_entropy_float,
+        float_gradient=lambda a, y: (a - y) / (a * (1 - a)),
+        combined_activation="sigmoid",
+    )
+
+
+def _categorical_cross_entropy(a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
+    return -sympy.Add(
+        *[target * _log(output) for output, target in zip(a, y) if target != 0]
+    )
+
+
+def _categorical_terms(
+    a: sympy.Matrix, y: sympy.Matrix, write: Callable[[sympy.Expr], str]
+) -> list[str]:
+    return [
+        rf"{_parenthesized(write(target))} \ln {_parenthesized(write(output))}"
+        for output, target in zip(a, y)
+    ]
+
+
+def _categorical_cross_entropy_float(a: numpy.ndarray, y: numpy.ndarray) -> float:
+    import numpy
+
+    return -float(numpy.sum(numpy.where(y != 0, y * numpy.log(a), 0.0)))
+
+
+def categorical_cross_entropy() -> Loss:
+    """Return ``L = -sum_i y_i ln a_i`` for a target that sums to 1.
+
+    Its gradient is ``-y / a``. After a softmax output layer the product with
+    the softmax Jacobian is ``a (1^T y) - y = a - y``, because the target
+    entries sum to 1; the engine uses that directly.
+    """
+    return Loss(
+        name="categorical_cross_entropy",
+        value=_categorical_cross_entropy,
+        gradient=lambda a, y: sympy.Matrix(
+            [-target / output for output, target in zip(a, y)]
+        ),
+        definition=r"-\sum_{{i}} {y}_i \ln {a}_i",
+        gradient_definition=r"-\frac{{{y}}}{{{a}}}",
+        substituted=_categorical_terms,
+        frame=(r"-\Bigl[", r"\Bigr]"),
+        float_value=_categorical_cross_entropy_float,
+        float_gradient=lambda a, y: -y / a,
+        combined_activation="softmax",
     )
 
 
 _FACTORIES: dict[str, Callable[[], Loss]] = {
     "half_squared_error": half_squared_error,
+    "sum_squared_error": sum_squared_error,
+    "mean_squared_error": mean_squared_error,
+    "binary_cross_entropy": binary_cross_entropy,
+    "categorical_cross_entropy": categorical_cross_entropy,
 }
 
 LOSS_NAMES = tuple(_FACTORIES)

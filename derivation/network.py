@@ -24,7 +24,7 @@ import sympy
 from .activations import Activation, get_activation
 from .errors import DerivationError
 from .lazy import LazyField, stored_value
-from .numbers import to_exact
+from .symbols import to_exact_value
 
 
 def exact_matrix(values: object, name: str = "value") -> sympy.ImmutableMatrix:
@@ -52,7 +52,9 @@ def exact_matrix(values: object, name: str = "value") -> sympy.ImmutableMatrix:
     widths = {len(row) for row in rows}
     if len(widths) > 1:
         raise DerivationError(f"{name}: rows have different lengths {sorted(widths)}")
-    return sympy.ImmutableMatrix([[to_exact(entry) for entry in row] for row in rows])
+    return sympy.ImmutableMatrix(
+        [[to_exact_value(entry) for entry in row] for row in rows]
+    )
 
 
 def _is_array(values: object) -> bool:
@@ -61,6 +63,45 @@ def _is_array(values: object) -> bool:
 
 def _is_row(entry: object) -> bool:
     return isinstance(entry, Sequence) and not isinstance(entry, str)
+
+
+# The parameters of a layer, as spec files and ``Layer(frozen=...)`` name them.
+PARAMETER_NAMES = frozenset({"weights", "biases"})
+
+BIAS_MODES = ("per_unit", "shared", "none")
+
+
+def _biases(b: object, units: int, mode: str) -> sympy.ImmutableMatrix:
+    """Build the bias column of a layer with ``units`` units and a bias mode."""
+    if mode not in BIAS_MODES:
+        raise DerivationError(
+            f"bias: expected one of {', '.join(BIAS_MODES)}, found {mode!r}"
+        )
+    if mode == "none":
+        if b is not None and any(entry != 0 for entry in exact_matrix(b, "biases")):
+            raise DerivationError(
+                "biases: a layer without bias takes no biases, found nonzero values"
+            )
+        return sympy.ImmutableMatrix.zeros(units, 1)
+    if b is None:
+        raise DerivationError("biases: expected values, found none")
+    biases = exact_matrix(b, "biases")
+    if biases.shape == (1, 1) and (
+        mode == "shared" or not isinstance(b, Sequence | sympy.MatrixBase)
+    ):
+        # A single number fills the biases, as in spec files.
+        biases = sympy.ImmutableMatrix([biases[0, 0]] * units)
+    if biases.shape != (units, 1):
+        raise DerivationError(
+            f"biases: expected {units} values (one per unit), "
+            f"found a {biases.rows}x{biases.cols} matrix"
+        )
+    if mode == "shared" and len(set(biases)) > 1:
+        raise DerivationError(
+            "biases: a shared bias is one value, found different values "
+            f"{', '.join(str(entry) for entry in biases)}"
+        )
+    return biases
 
 
 @dataclass(frozen=True)
@@ -75,44 +116,68 @@ class Layer:
         Biases, one per unit, as a flat list or a column.
     activation
         An :class:`Activation` or its name, such as ``"relu"``.
+    bias
+        ``"per_unit"`` (the default): one bias per unit; ``"shared"``: one
+        bias for the whole layer, whose gradient is the sum over the units;
+        ``"none"``: no bias at all (``b`` must then be ``None`` or zero).
+    frozen
+        The parameters that training leaves as they are: any of
+        ``"weights"`` and ``"biases"``.
 
     Raises
     ------
     DerivationError
         If ``b`` is not a column with one entry per row of ``W``, an entry is
-        not exact, or the activation is unknown.
+        not exact, the activation is unknown, or the bias options disagree
+        with ``b``.
     """
 
     W: sympy.MatrixBase = LazyField()
     b: sympy.MatrixBase = LazyField()
     # LazyField hides itself from the dataclass, so W and b get no default.
     activation: Activation  # type: ignore[misc]
+    bias: str = "per_unit"
+    frozen: frozenset[str] = frozenset()
 
     def __init__(
         self,
         W: object,
-        b: object,
+        b: object = None,
         activation: Activation | str = "identity",
+        *,
+        bias: str = "per_unit",
+        frozen: Iterable[str] = (),
     ) -> None:
         weights = exact_matrix(W, "weights")
-        biases = exact_matrix(b, "biases")
-        if biases.shape == (1, 1) and not isinstance(b, Sequence | sympy.MatrixBase):
-            # A single number fills the biases, as in spec files.
-            biases = sympy.ImmutableMatrix([biases[0, 0]] * weights.rows)
-        if biases.shape != (weights.rows, 1):
-            raise DerivationError(
-                f"biases: expected {weights.rows} values (one per unit), "
-                f"found a {biases.rows}x{biases.cols} matrix"
-            )
+        biases = _biases(b, weights.rows, bias)
         if isinstance(activation, str):
             activation = get_activation(activation)
         if not isinstance(activation, Activation):
             raise DerivationError(
                 f"activation: expected an Activation or its name, found {activation!r}"
             )
+        frozen_set = frozenset(frozen)
+        unknown = sorted(frozen_set - PARAMETER_NAMES)
+        if unknown or isinstance(frozen, str):
+            raise DerivationError(
+                f"frozen: expected a list of 'weights' and 'biases', found {frozen!r}"
+            )
         object.__setattr__(self, "W", weights)
         object.__setattr__(self, "b", biases)
         object.__setattr__(self, "activation", activation)
+        object.__setattr__(self, "bias", bias)
+        object.__setattr__(self, "frozen", frozen_set)
+
+    @property
+    def has_bias(self) -> bool:
+        """Whether the layer adds a bias at all."""
+        return self.bias != "none"
+
+    def trains(self, parameter: str) -> bool:
+        """Whether training updates ``parameter`` (``"weights"`` or ``"biases"``)."""
+        if parameter == "biases" and not self.has_bias:
+            return False
+        return parameter not in self.frozen
 
     @property
     def units(self) -> int:
@@ -141,6 +206,8 @@ class Layer:
         object.__setattr__(layer, "W", W)
         object.__setattr__(layer, "b", b)
         object.__setattr__(layer, "activation", self.activation)
+        object.__setattr__(layer, "bias", self.bias)
+        object.__setattr__(layer, "frozen", self.frozen)
         return layer
 
 

@@ -53,7 +53,7 @@ from typing import Any
 
 import sympy
 
-from .activations import ACTIVATION_NAMES, get_activation
+from .activations import ACTIVATION_NAMES, LEAKY_SLOPE, get_activation
 from .errors import NumberError, SpecError
 from .growth import (
     DEFAULT_MAX_DIGITS,
@@ -67,9 +67,11 @@ from .losses import LOSS_NAMES, Loss, get_loss
 from .network import Layer, Network
 from .numbers import MAX_DIGITS, DecimalText, parse_number, to_exact
 from .numbers import describe_toml_value as _describe
+from .optimizers import PLAIN, Optimizer
 from .render.notation import Notation
 from .render.number_format import NumberFormat
 from .render.settings import SettingError
+from .symbols import to_exact_value
 
 # Spec files are a few hundred bytes. Reading stops at the spec_bytes limit,
 # this value by default, so a wrong path such as /dev/zero ends with a
@@ -90,9 +92,29 @@ _TOP_KEYS = (
 )
 _OUTPUT_KEYS = ("diagram",)
 _NETWORK_KEYS = ("inputs", "relu_derivative_at_zero")
-_LAYER_KEYS = ("activation", "units", "weights", "biases", "relu_derivative_at_zero")
+_LAYER_KEYS = (
+    "activation",
+    "units",
+    "weights",
+    "biases",
+    "relu_derivative_at_zero",
+    "slope",
+    "bias",
+    "frozen",
+)
 _DATA_KEYS = ("x", "y")
-_TRAINING_KEYS = ("loss", "learning_rate", "steps", "rounding", "max_digits")
+_TRAINING_KEYS = (
+    "loss",
+    "learning_rate",
+    "steps",
+    "epochs",
+    "batch_size",
+    "reduction",
+    "momentum",
+    "weight_decay",
+    "rounding",
+    "max_digits",
+)
 _ROUNDING_KEYS = ("mode", "digits", "when")
 
 
@@ -104,8 +126,8 @@ class Spec:
     x: sympy.Matrix
     y: sympy.Matrix
     loss: Loss
-    learning_rate: sympy.Rational
-    steps: int
+    learning_rate: sympy.Expr
+    steps: int | None
     title: str | None = None
     source: str | None = None
     rounding: RoundingPolicy | None = None
@@ -113,6 +135,18 @@ class Spec:
     notation: Notation | None = None
     numbers: NumberFormat | None = None
     diagram: bool = False
+    epochs: int | None = None
+    batch_size: int | None = None
+    reduction: str = "mean"
+    optimizer: Optimizer = PLAIN
+
+    @property
+    def step_count(self) -> int:
+        """How many updates training takes."""
+        if self.epochs is None:
+            return self.steps or 1
+        batch = self.batch_size or self.x.cols
+        return self.epochs * -(-self.x.cols // batch)
 
 
 def load_spec(path: str | Path, limits: Limits | None = None) -> Spec:
@@ -237,18 +271,31 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
 
     data = _table(document, "data", "")
     _reject_unknown_keys(data, _DATA_KEYS, "data")
-    x = _vector(_require(data, "x", "data"), inputs, "data: x")
-    y = _vector(_require(data, "y", "data"), network.outputs, "data: y")
+    x = _samples(_require(data, "x", "data"), inputs, "data: x")
+    y = _samples(_require(data, "y", "data"), network.outputs, "data: y")
+    if x.cols != y.cols:
+        raise SpecError(
+            "data: y", f"{x.cols} samples (as many as data: x)", f"{y.cols}"
+        )
+    limits.check("width", x.cols, "data: x (samples)")
 
     training = _table(document, "training", "")
     _reject_unknown_keys(training, _TRAINING_KEYS, "training")
     loss = _loss(_require(training, "loss", "training"))
+    _check_loss_fits(loss, network)
     learning_rate = _number(
         _require(training, "learning_rate", "training"), "training: learning_rate"
     )
-    steps = _positive_int(training, "steps", "training")
-    limits.check("steps", steps, "training: steps")
-    check_values(network.widths, steps, limits, "training: steps")
+    schedule = _schedule(training, x.cols)
+    limits.check("steps", schedule["count"], "training: steps")
+    check_values(
+        network.widths,
+        schedule["count"],
+        limits,
+        "training: steps",
+        samples=schedule["batch_size"] or x.cols,
+    )
+    optimizer = _optimizer(training)
     rounding = _rounding(training["rounding"]) if "rounding" in training else None
     max_digits = DEFAULT_MAX_DIGITS
     if "max_digits" in training:
@@ -264,7 +311,7 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
         y,
         loss,
         learning_rate,
-        steps,
+        schedule["steps"],
         title,
         source,
         rounding,
@@ -272,7 +319,85 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
         notation=notation,
         numbers=numbers,
         diagram=diagram,
+        epochs=schedule["epochs"],
+        batch_size=schedule["batch_size"],
+        reduction=schedule["reduction"],
+        optimizer=optimizer,
     )
+
+
+def _samples(value: Any, length: int, path: str) -> sympy.Matrix:
+    """Read data: a flat list is one sample, a list of lists one per row."""
+    if not (isinstance(value, list) and value and isinstance(value[0], list)):
+        return _vector(value, length, path)
+    rows = []
+    for number, row in enumerate(value, 1):
+        rows.append(list(_vector(row, length, f"{path}: sample {number}")))
+    return sympy.Matrix(rows).T
+
+
+def _schedule(training: Mapping[str, Any], samples: int) -> dict[str, Any]:
+    """Read steps or epochs, the batch size and the reduction."""
+    if "steps" in training and "epochs" in training:
+        raise SpecError("training", "steps or epochs, not both", "both")
+    steps = epochs = batch_size = None
+    if "epochs" in training:
+        epochs = _positive_int(training, "epochs", "training")
+    else:
+        steps = _positive_int(training, "steps", "training")
+    if "batch_size" in training:
+        batch_size = _positive_int(training, "batch_size", "training")
+        if batch_size > samples:
+            raise SpecError(
+                "training: batch_size",
+                f"at most {samples} (the number of samples)",
+                str(batch_size),
+            )
+    reduction = training.get("reduction", "mean")
+    if reduction not in ("mean", "sum"):
+        raise SpecError("training: reduction", '"mean" or "sum"', _describe(reduction))
+    batch = batch_size or samples
+    count = steps if epochs is None else epochs * -(-samples // batch)
+    return {
+        "steps": steps,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "reduction": reduction,
+        "count": count,
+    }
+
+
+def _optimizer(training: Mapping[str, Any]) -> Optimizer:
+    momentum = None
+    if "momentum" in training:
+        momentum = _number(training["momentum"], "training: momentum")
+        if not isinstance(momentum, sympy.Rational) or not 0 <= momentum < 1:
+            raise SpecError(
+                "training: momentum",
+                "a number from 0 up to (not including) 1",
+                _describe(training["momentum"]),
+            )
+    decay = sympy.Integer(0)
+    if "weight_decay" in training:
+        decay = _number(training["weight_decay"], "training: weight_decay")
+        if not isinstance(decay, sympy.Rational) or decay < 0:
+            raise SpecError(
+                "training: weight_decay",
+                "a number of at least 0",
+                _describe(training["weight_decay"]),
+            )
+    return Optimizer(momentum=momentum, weight_decay=decay)
+
+
+def _check_loss_fits(loss: Loss, network: Network) -> None:
+    """Reject softmax on a layer other than the output."""
+    for number, layer in enumerate(network.layers[:-1], start=1):
+        if not layer.activation.elementwise:
+            raise SpecError(
+                f"layer {number}: activation",
+                "softmax only on the output layer",
+                f"softmax on layer {number} of {len(network.layers)}",
+            )
 
 
 def _read_layers(
@@ -314,10 +439,32 @@ def _read_layer(
             _describe(name),
         )
     convention = _relu_convention(table, path, relu_default)
-    activation = get_activation(name, relu_derivative_at_zero=convention)
+    slope = LEAKY_SLOPE
+    if "slope" in table:
+        if name != "leaky_relu":
+            raise SpecError(
+                f"{path}: slope",
+                "no slope (only leaky_relu has one)",
+                _describe(table["slope"]),
+            )
+        slope = _number(table["slope"], f"{path}: slope")
+        if not isinstance(slope, sympy.Rational):
+            raise SpecError(f"{path}: slope", "a number", _describe(table["slope"]))
+    activation = get_activation(name, relu_derivative_at_zero=convention, slope=slope)
+    bias = _bias_mode(table, path)
+    frozen = _frozen(table, path)
 
     weights_value = _require(table, "weights", path)
-    biases_value = _require(table, "biases", path)
+    if bias == "none":
+        if "biases" in table:
+            raise SpecError(
+                f"{path}: biases",
+                "no biases (bias = false)",
+                _describe(table["biases"]),
+            )
+        biases_value: Any = 0
+    else:
+        biases_value = _require(table, "biases", path)
     units = _units_of(weights_value, biases_value, f"{path}: weights")
     if "units" in table:
         units = _declared_units(table, path, units, weights_value, biases_value)
@@ -327,8 +474,34 @@ def _read_layer(
     limits.check("width", units, f"{path}: units")
     check_values([*widths, units], 1, limits, f"{path}: units")
     W = _matrix(weights_value, units, inputs, f"{path}: weights")
+    if bias == "shared" and isinstance(biases_value, list):
+        raise SpecError(
+            f"{path}: biases", 'one number (bias = "shared")', _describe(biases_value)
+        )
     b = _vector(biases_value, units, f"{path}: biases")
-    return Layer(W, b, activation)
+    return Layer(W, b, activation, bias=bias, frozen=frozen)
+
+
+def _bias_mode(table: Mapping[str, Any], path: str) -> str:
+    value = table.get("bias", True)
+    if value is True:
+        return "per_unit"
+    if value is False:
+        return "none"
+    if value == "shared":
+        return "shared"
+    raise SpecError(f"{path}: bias", 'true, false or "shared"', _describe(value))
+
+
+def _frozen(table: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    value = table.get("frozen", [])
+    if not isinstance(value, list) or any(
+        entry not in ("weights", "biases") for entry in value
+    ):
+        raise SpecError(
+            f"{path}: frozen", 'a list of "weights" and "biases"', _describe(value)
+        )
+    return tuple(value)
 
 
 def _units_of(weights: Any, biases: Any, path: str) -> int:
@@ -408,12 +581,18 @@ def _vector(value: Any, length: int, path: str) -> sympy.Matrix:
     )
 
 
-def _number(value: Any, path: str) -> sympy.Rational:
+def _number(value: Any, path: str) -> sympy.Expr:
+    # Symbol names are accepted too, but the message keeps to numbers:
+    # a mistyped number is the usual cause.
     expected = 'a number (integer, decimal, fraction such as "-3/8", or 2.5e-3)'
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise SpecError(path, expected, _describe(value))
     try:
-        return to_exact(value) if isinstance(value, int) else parse_number(value)
+        if isinstance(value, int):
+            return to_exact(value)
+        if isinstance(value, DecimalText):
+            return parse_number(value)
+        return to_exact_value(value)
     except NumberError as error:
         found = _describe(value)
         if error.detail:

@@ -28,6 +28,8 @@ from .lazy import LazyField
 from .losses import Loss
 from .network import Network
 from .numbers import exact_string
+from .optimizers import PLAIN, Optimizer
+from .quantities import Named
 
 # The JSON key of each LayerStep field, shared by the exact and float traces.
 JSON_KEYS = {
@@ -46,8 +48,20 @@ JSON_KEYS = {
     "b_after": "b_after",
 }
 
+# The JSON keys of the fields that only some runs fill (momentum).
+OPTIONAL_JSON_KEYS = {"vW": "velocity_W", "vb": "velocity_b"}
+
 # Weight-shaped fields, written as lists of rows even when they have one column.
-ROW_FIELDS = frozenset({"W", "dW", "W_after"})
+ROW_FIELDS = frozenset({"W", "dW", "W_after", "vW"})
+
+
+class _OptionalLazyField(LazyField):
+    """A :class:`LazyField` that defaults to ``None``."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return None
+        return super().__get__(instance, owner)
 
 
 @dataclass(frozen=True)
@@ -72,13 +86,32 @@ class LayerStep:
     da_prev: sympy.Matrix = LazyField()
     W_after: sympy.Matrix = LazyField()
     b_after: sympy.Matrix = LazyField()
+    vW: sympy.Matrix | None = _OptionalLazyField()
+    vb: sympy.Matrix | None = _OptionalLazyField()
 
     def to_dict(self, number: int) -> dict[str, Any]:
-        """Return the layer's values as exact strings, keyed by readable names."""
-        return {"layer": number} | {
-            key: matrix_to_json(getattr(self, field), as_rows=field in ROW_FIELDS)
-            for field, key in JSON_KEYS.items()
-        }
+        """Return the layer's values as exact strings, keyed by readable names.
+
+        ``activation_derivative`` is ``None`` for softmax, whose derivative
+        is a Jacobian; the velocities appear only when momentum is used.
+        """
+        document: dict[str, Any] = {"layer": number}
+        for field, key in JSON_KEYS.items():
+            value = getattr(self, field)
+            document[key] = (
+                None
+                if value is None
+                else matrix_to_json(value, as_rows=field in ROW_FIELDS)
+            )
+        for field, key in OPTIONAL_JSON_KEYS.items():
+            value = getattr(self, field)
+            if value is not None:
+                document[key] = matrix_to_json(value, as_rows=field in ROW_FIELDS)
+        return document
+
+    def fields(self) -> dict[str, Any]:
+        """Return every field's value by name, including unset ones as ``None``."""
+        return {name: getattr(self, name) for name in (*JSON_KEYS, *OPTIONAL_JSON_KEYS)}
 
 
 @dataclass(frozen=True)
@@ -93,6 +126,7 @@ class Step:
     y: sympy.Matrix
     layers: tuple[LayerStep, ...]
     loss: sympy.Expr
+    samples: tuple[int, ...] | None = None
 
     @property
     def output(self) -> sympy.Matrix:
@@ -148,6 +182,15 @@ class Trace:
     steps: tuple[Step, ...]
     final_network: Network
     rounding: RoundingPolicy | None = None
+    batch_size: int = 1
+    reduction: str = "mean"
+    optimizer: Optimizer = PLAIN
+    quantities: tuple[Named, ...] = ()
+
+    @property
+    def sample_count(self) -> int:
+        """How many samples the data hold (the columns of ``x``)."""
+        return int(self.x.cols)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the whole trace as JSON-ready data with exact strings.

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from derivation import cli
+from derivation.bundled import example_names
 from derivation.numbers import parse_number
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "derivation" / "examples"
@@ -90,7 +91,9 @@ def test_json_values_read_back_exactly(capsys):
 def test_examples_lists_bundled_specs(capsys):
     status, out, _ = run(capsys, "examples")
     assert status == 0
-    assert out.splitlines()[0].startswith("relu-1-2-2-1")
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == sorted(names)
+    assert "relu-1-2-2-1" in names
     assert "Two steps of backpropagation" in out
 
 
@@ -138,7 +141,7 @@ def test_unknown_example_lists_available(capsys):
     assert status == 2
     assert err == (
         "derivation: error: no bundled example named 'nope'; "
-        "available: relu-1-2-2-1, relu-2-2-1\n"
+        f"available: {', '.join(example_names())}\n"
     )
 
 

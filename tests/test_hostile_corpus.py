@@ -35,11 +35,13 @@ SPECS_THAT_WORK = ("bom.toml", "crlf.toml", "hex_integer.toml", "title_write18.t
 # Specs that fail to load, with the message after "FILE: ".
 SPEC_LOAD_ERRORS = {
     "activation_code.toml": (
-        "layer 1: activation: expected one of identity, relu, found the "
+        "layer 1: activation: expected one of identity, relu, leaky_relu, sigmoid, "
+        "tanh, softplus, softmax, found the "
         "string \"__import__('os').system('touch injected'...\""
     ),
     "activation_table.toml": (
-        "layer 1: activation: expected one of identity, relu, found a table"
+        "layer 1: activation: expected one of identity, relu, leaky_relu, sigmoid, "
+        "tanh, softplus, softmax, found a table"
     ),
     "arabic_digits.toml": (
         f"training: learning_rate: expected {NUMBER}, found the string '٠.١'"

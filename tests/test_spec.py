@@ -461,17 +461,18 @@ def test_nested_bias_list():
 
 
 def test_unknown_activation():
-    message = spec_error(edited('"identity"', '"sigmoid"'))
+    message = spec_error(edited('"identity"', '"swish"'))
     assert message == (
         "net.toml: layer 2: activation: expected one of identity, relu, "
-        "found the string 'sigmoid'"
+        "leaky_relu, sigmoid, tanh, softplus, softmax, found the string 'swish'"
     )
 
 
 def test_activation_not_a_string():
     message = spec_error(edited('"identity"', "3"))
     assert message == (
-        "net.toml: layer 2: activation: expected one of identity, relu, found 3"
+        "net.toml: layer 2: activation: expected one of identity, relu, "
+        "leaky_relu, sigmoid, tanh, softplus, softmax, found 3"
     )
 
 
@@ -479,15 +480,16 @@ def test_unknown_loss():
     message = spec_error(edited('"half_squared_error"', '"mse"'))
     assert message == (
         "net.toml: training: loss: expected one of half_squared_error, "
-        "found the string 'mse'"
+        "sum_squared_error, mean_squared_error, binary_cross_entropy, "
+        "categorical_cross_entropy, found the string 'mse'"
     )
 
 
 def test_number_string_not_a_number():
-    message = spec_error(edited("weights = [[1, 1]]", 'weights = [[1, "abc"]]'))
+    message = spec_error(edited("weights = [[1, 1]]", 'weights = [[1, "a.b"]]'))
     assert message == (
         f"net.toml: layer 2: weights: row 1, column 2: expected {NUMBER_FORMS}, "
-        "found the string 'abc'"
+        "found the string 'a.b'"
     )
 
 
@@ -574,8 +576,8 @@ def test_misspelled_layer_key():
     message = spec_error(edited("weights = [[1, 1]]", "weigths = [[1, 1]]"))
     assert message == (
         "net.toml: layer 2: weigths: expected a known key "
-        "(activation, units, weights, biases, relu_derivative_at_zero), "
-        "found the unknown key 'weigths'"
+        "(activation, units, weights, biases, relu_derivative_at_zero, slope, "
+        "bias, frozen), found the unknown key 'weigths'"
     )
 
 
@@ -588,11 +590,11 @@ def test_unknown_top_level_key():
 
 
 def test_unknown_training_key():
-    message = spec_error(edited("steps = 1", "steps = 1\nmomentum = 0.9"))
+    message = spec_error(edited("steps = 1", "steps = 1\nnesterov = true"))
     assert message == (
-        "net.toml: training: momentum: expected a known key "
-        "(loss, learning_rate, steps, rounding, max_digits), "
-        "found the unknown key 'momentum'"
+        "net.toml: training: nesterov: expected a known key "
+        "(loss, learning_rate, steps, epochs, batch_size, reduction, momentum, "
+        "weight_decay, rounding, max_digits), found the unknown key 'nesterov'"
     )
 
 

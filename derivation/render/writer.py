@@ -20,6 +20,9 @@ from dataclasses import replace
 import sympy
 
 from ..activations import Activation
+from ..numbers import parse_number
+from ..quantities import SHORT_NODES, SHOWN_DIGITS, numeric
+from ..symbols import is_symbolic
 from ..trace import LayerStep, Step, Trace
 from .document import (
     Block,
@@ -80,6 +83,48 @@ def write_document(
     return Document(title, blocks, columns)
 
 
+# Rounded values are written as plain decimals, whatever the number format.
+_DECIMALS = NumberFormat(style="exact")
+
+
+def has_closed_forms(values: sympy.Matrix) -> bool:
+    """Whether a matrix holds numbers that are not rational (closed forms)."""
+    return any(
+        not isinstance(entry, sympy.Rational) and not is_symbolic(entry)
+        for entry in values
+    )
+
+
+def rounded_value(value: sympy.Expr) -> sympy.Expr:
+    """Return a closed form as a rational, correctly rounded to SHOWN_DIGITS."""
+    if isinstance(value, sympy.Rational) or is_symbolic(value):
+        return value
+    approximation = numeric(value)
+    return parse_number(format_significant(approximation))
+
+
+def format_significant(value: sympy.Float) -> str:
+    """Write a float to SHOWN_DIGITS significant digits, rounding half to even."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    exact = Decimal(str(value))
+    if exact == 0:
+        return "0"
+    exponent = exact.adjusted() - SHOWN_DIGITS + 1
+    return str(exact.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN))
+
+
+def _columnwise(
+    function: Callable[[sympy.Matrix, sympy.Matrix], sympy.Matrix],
+    a: sympy.Matrix,
+    y: sympy.Matrix,
+) -> sympy.Matrix:
+    """Apply a function of one output column and its target to every column."""
+    if a.cols == 1:
+        return function(a, y)
+    return sympy.Matrix.hstack(*[function(a[:, k], y[:, k]) for k in range(a.cols)])
+
+
 def rows_block(rows: list[Row]) -> Equations:
     """Collect measured rows into a block of aligned equations."""
     return Equations(tuple(row.latex for row in rows), max(row.width for row in rows))
@@ -117,6 +162,7 @@ class _Writer:
         yield from self.definitions()
         for step in self.trace.steps:
             yield from self.step(step)
+        yield from self.named_values()
 
     # -- problem statement and definitions --------------------------------
 
@@ -134,15 +180,21 @@ class _Writer:
         else:
             reads = "the input is "
             input_math = Math(f"{n.symbol('a', 0)} = {n.input_name}")
+        samples = trace.sample_count
+        data = "one sample" if samples == 1 else f"{samples} samples"
         yield paragraph(
             f"A fully connected network with layer widths {widths} is trained on "
-            f"one sample for {steps} {plural} of gradient descent with learning "
-            "rate ",
+            f"{data} for {steps} {plural} of {trace.optimizer.describe()} with "
+            "learning rate ",
             Math(rf"\eta {self.relation(rate)} {rate.latex}"),
             f". Layers are numbered from {first}; {reads}",
             input_math,
             ".",
         )
+        if samples > 1:
+            yield paragraph(self.batch_statement())
+        for note in self.layer_notes():
+            yield paragraph(note)
         if trace.rounding is not None:
             yield paragraph(trace.rounding.statement())
         x, y = self.matrix(trace.x), self.matrix(trace.y)
@@ -156,6 +208,46 @@ class _Writer:
         yield rows_block(list(self.parameter_rows()))
         if self.diagram:
             yield self.figure()
+
+    def batch_statement(self) -> str:
+        """Say how the samples are grouped into steps and how they combine."""
+        trace = self.trace
+        samples, size = trace.sample_count, trace.batch_size
+        if size == samples:
+            grouping = "Every step uses all samples at once (full batch)"
+        elif size == 1:
+            grouping = "Every step uses one sample, in order (per-sample updates)"
+        else:
+            grouping = (
+                f"Every step uses the next {size} samples, in order (mini-batches)"
+            )
+        combined = "averaged" if trace.reduction == "mean" else "summed"
+        return (
+            f"{grouping}. The samples are the columns of the input and target "
+            "matrices, and of every activation and gradient below; the losses "
+            f"and parameter gradients of the samples in a batch are {combined}."
+        )
+
+    def layer_notes(self) -> Iterator[str]:
+        """State the parameters that a layer lacks, shares or keeps fixed."""
+        for index, layer in enumerate(self.trace.network.layers, start=1):
+            number = self.n.layer_number(index)
+            if layer.bias == "none":
+                yield f"Layer {number} has no bias."
+            elif layer.bias == "shared":
+                yield (
+                    f"Layer {number} has one bias shared by all its units; its "
+                    "gradient is the sum of the units' gradients."
+                )
+            frozen = sorted(
+                layer.frozen - ({"biases"} if not layer.has_bias else set())
+            )
+            if frozen:
+                parts = " and ".join(frozen)
+                yield (
+                    f"The {parts} of layer {number} are fixed: training leaves "
+                    "them as they are."
+                )
 
     def figure(self) -> Figure:
         from .diagram import diagram_caption, svg_diagram, tikz_diagram
@@ -206,7 +298,13 @@ class _Writer:
         yield from self.activation_definitions()
         loss = self.trace.loss
         output, target = n.symbol("a", last), n.target_name
-        yield paragraph("The loss and its gradient with respect to the output are")
+        if self.trace.sample_count > 1:
+            yield paragraph(
+                "For one sample, the loss and its gradient with respect to the "
+                "output are"
+            )
+        else:
+            yield paragraph("The loss and its gradient with respect to the output are")
         yield rows_block(
             [
                 Row(
@@ -217,7 +315,54 @@ class _Writer:
                 )
             ]
         )
+        if "n" in loss.definition.replace("{", " ").split():
+            yield paragraph("where ", Math("n"), " is the number of outputs.")
+        if self.trace.sample_count > 1:
+            combine = (
+                r"\frac{1}{B} \sum_{s=1}^{B}"
+                if self.trace.reduction == "mean"
+                else r"\sum_{s=1}^{B}"
+            )
+            yield paragraph(
+                "Over a batch of ",
+                Math("B"),
+                " samples the loss is ",
+                Math(rf"L = {combine} L_s"),
+                ", where ",
+                Math("L_s"),
+                " is the loss of sample ",
+                Math("s"),
+                ".",
+            )
+        if self.combined:
+            activation = self.trace.network.layers[-1].activation
+            why = (
+                "because the targets of each sample sum to 1"
+                if activation.name == "softmax"
+                else r"because \sigma'(z) = a (1 - a) cancels the denominator"
+            )
+            yield paragraph(
+                "With ",
+                Math(activation.latex_name),
+                " on the output layer the two factors of the chain rule combine: ",
+                Math(rf"{n.gradient('z', last)} = {output} - {target}"),
+                f", {why}. The derivation uses this directly.",
+            )
         yield from self.backward_definitions()
+
+    @property
+    def combined(self) -> bool:
+        """Whether the output layer's dL/dz is written as a - y directly."""
+        return self.trace.loss.combines_with(
+            self.trace.network.layers[-1].activation.name
+        )
+
+    @property
+    def factor(self) -> str:
+        """The factor before summed gradients: ``\\frac{1}{B}`` or nothing."""
+        if self.trace.sample_count > 1 and self.trace.reduction == "mean":
+            return r"\frac{1}{B}"
+        return ""
 
     def activation_definitions(self) -> Iterator[Block]:
         layers = self.trace.network.layers
@@ -230,17 +375,34 @@ class _Writer:
 
         rows = []
         for activation in variants.values():
-            row = (
-                rf"{activation.latex_name}(z) &= {activation.definition}, &"
+            argument = "z)" if activation.elementwise else "z)_i"
+            derivative = (
                 rf"{activation.latex_name}'(z) &= {activation.derivative_definition}"
+                if activation.elementwise
+                else activation.derivative_definition.replace("=", "&=", 1)
             )
+            row = (
+                rf"{activation.latex_name}({argument} &= "
+                rf"{activation.definition}, &{derivative}"
+            )
+            if activation.parameters:
+                row += rf", & {activation.parameters}"
             if names.count(activation.latex_name) > 1:
                 # Two conventions under one name: name the layers of each.
                 used_in = self.layers_with(activation.derivative_definition)
                 row += rf" && \text{{({used_in})}}"
             rows.append(Row(row, 0.0))
 
-        parts: list[str | Math] = ["The activations act element-wise ("]
+        elementwise = all(layer.activation.elementwise for layer in layers)
+        opening = (
+            "The activations act element-wise ("
+            if elementwise
+            else (
+                "The activations act element-wise, except softmax, which acts on "
+                "each column as a whole ("
+            )
+        )
+        parts: list[str | Math] = [opening]
         for position, name in enumerate(dict.fromkeys(names)):
             if position:
                 parts.append(", ")
@@ -289,12 +451,13 @@ class _Writer:
                     rf"{n.gradient('z', 'l')} &= {n.gradient('a', 'l')} "
                     rf"{n.elementwise} f^{{{n.layer_mark('l')}}}{{}}'"
                     rf"\left({n.symbol('z', 'l')}\right), &"
-                    rf"{n.gradient('W', 'l')} &= {n.gradient('z', 'l')}\, "
+                    rf"{n.gradient('W', 'l')} &= {self.factor} "
+                    rf"{n.gradient('z', 'l')}\, "
                     rf"{n.transposed('a', 'l-1')},",
                     0.0,
                 ),
                 Row(
-                    rf"{n.gradient('b', 'l')} &= {n.gradient('z', 'l')}, &"
+                    rf"{n.gradient('b', 'l')} &= {self.bias_gradient_definition()}, &"
                     rf"{n.gradient('a', 'l-1')} &= {n.transposed('W', 'l')}\, "
                     rf"{n.gradient('z', 'l')},",
                     0.0,
@@ -309,13 +472,66 @@ class _Writer:
                 Math(n.gradient_of(n.symbol("z", "l"))),
                 ",",
             )
-        yield paragraph(
-            "and gradient descent updates every parameter ", Math(r"\theta"), " by"
-        )
+        if any(not layer.activation.elementwise for layer in self.trace.network.layers):
+            yield paragraph(
+                "For softmax the element-wise product becomes the Jacobian "
+                "product, column by column: ",
+                Math(
+                    rf"{n.gradient('z', 'l')} = {n.symbol('a', 'l')} {n.elementwise} "
+                    rf"\bigl({n.gradient('a', 'l')} - "
+                    rf"{n.transposed('a', 'l')} {n.gradient('a', 'l')}\bigr)"
+                ),
+                ".",
+            )
+        yield from self.update_definitions()
+
+    def bias_gradient_definition(self) -> str:
+        n = self.n
+        if self.trace.sample_count > 1:
+            return rf"{self.factor} {n.gradient('z', 'l')}\, \mathbf{{1}}"
+        return n.gradient("z", "l")
+
+    def update_definitions(self) -> Iterator[Block]:
+        n, optimizer = self.n, self.trace.optimizer
         theta = r"\theta"
-        yield rows_block(
-            [Row(rf"{theta} &\leftarrow {theta} - \eta {n.gradient_of(theta)}.", 0.0)]
+        gradient = n.gradient_of(theta)
+        if optimizer.decays:
+            decay = self.number(optimizer.weight_decay).latex
+            yield paragraph(
+                "L2 weight decay adds ",
+                Math(r"\frac{\lambda}{2} \lVert W \rVert^2"),
+                " to the loss for every weight matrix (not the biases), with ",
+                Math(rf"\lambda = {decay}"),
+                ", so a weight's gradient ",
+                Math(r"g"),
+                " is its loss gradient plus ",
+                Math(r"\lambda W"),
+                "; a bias's is its loss gradient.",
+            )
+            gradient = "g"
+        if optimizer.uses_momentum:
+            mu = self.number(optimizer.momentum).latex
+            yield paragraph(
+                "Gradient descent with momentum ",
+                Math(rf"\mu = {mu}"),
+                " keeps a velocity ",
+                Math("v"),
+                " for every parameter, zero before the first step, and updates by",
+            )
+            yield rows_block(
+                [
+                    Row(
+                        rf"v &\leftarrow \mu v + {gradient}, & "
+                        rf"{theta} &\leftarrow {theta} - \eta v.",
+                        0.0,
+                    )
+                ]
+            )
+            return
+        yield paragraph(
+            "and gradient descent updates every parameter ", Math(theta), " by"
         )
+        yield rows_block([Row(rf"{theta} &\leftarrow {theta} - \eta {gradient}.", 0.0)])
 
     # -- one step ---------------------------------------------------------
 
@@ -357,19 +573,17 @@ class _Writer:
     def forward(self, index: int, values: LayerStep) -> Iterator[Block]:
         n = self.n
         activation = self.trace.network.layers[index - 1].activation
+        layer = self.trace.network.layers[index - 1]
         z, a = self.sym(n.symbol("z", index)), self.sym(n.symbol("a", index))
-        rows = self.chain(
-            z,
-            self.sym(n.symbol("W", index))
-            + self.sym(n.symbol("a", index - 1))
-            + self.op("+")
-            + self.sym(n.symbol("b", index)),
-            self.matrix(values.W)
-            + self.matrix(values.a_prev)
-            + self.op("+")
-            + self.matrix(values.b),
-            self.result(values.z, values.W * values.a_prev + values.b),
-        )
+        symbolic = self.sym(n.symbol("W", index)) + self.sym(n.symbol("a", index - 1))
+        substituted = self.matrix(values.W) + self.matrix(values.a_prev)
+        exact = values.W * values.a_prev
+        if layer.has_bias:
+            spread = values.b * sympy.ones(1, values.a_prev.cols)
+            symbolic += self.op("+") + self.sym(n.symbol("b", index))
+            substituted += self.op("+") + self.matrix(values.b)
+            exact += spread
+        rows = self.chain(z, symbolic, substituted, self.result(values.z, exact))
         a_value = self.result(values.a, activation.value(values.z))
         if activation.is_identity:
             rows += chain_rows(a, [z, a_value])
@@ -387,9 +601,13 @@ class _Writer:
         loss = self.trace.loss
         output = self.n.symbol("a", self.depth)
         result = self.number(step.loss)
-        if loss.value(step.output, step.y) != step.loss:
+        batch = step.y.cols > 1
+        if not batch and not self.same(step.loss, loss.value(step.output, step.y)):
             result = replace(result, approximate=True)
-        if self.detail.level == "answers":
+        if self.detail.level == "answers" or batch:
+            if batch:
+                samples = ", ".join(str(number) for number in step.samples or ())
+                yield paragraph(f"This step uses samples {samples}.")
             rows = chain_rows(symbol("L", 1.0), [result])
         else:
             definition = loss.definition.format(a=output, y=self.n.target_name)
@@ -431,7 +649,9 @@ class _Writer:
                 3.5,
             ),
             self.matrix(step.output) + self.op("-") + self.matrix(step.y),
-            self.result(step.layers[-1].da, loss.gradient(step.output, step.y)),
+            self.result(
+                step.layers[-1].da, _columnwise(loss.gradient, step.output, step.y)
+            ),
         )
         yield paragraph("The gradient of the loss with respect to the output is")
         yield rows_block(rows)
@@ -440,7 +660,11 @@ class _Writer:
         n = self.n
         activation = self.trace.network.layers[index - 1].activation
         yield self.layer_heading(index)
-        if not activation.is_identity and all(entry == 0 for entry in values.slope):
+        if (
+            values.slope is not None
+            and not activation.is_identity
+            and all(entry == 0 for entry in values.slope)
+        ):
             yield paragraph(
                 f"Every unit of layer {n.layer_number(index)} has a zero derivative (",
                 Math(f"{activation.latex_name}'"),
@@ -460,30 +684,26 @@ class _Writer:
     def backward_rows(self, index: int, values: LayerStep) -> list[Row]:
         """Lay out the gradients of one layer: ``z``, ``W``, ``b``, its input."""
         n = self.n
-        activation = self.trace.network.layers[index - 1].activation
-        dz, da = self.grad("z", index), self.grad("a", index)
-        dz_value = self.result(values.dz, values.da.multiply_elementwise(values.slope))
-        if activation.is_identity:
-            rows = chain_rows(dz, [da, dz_value])
-        else:
-            slope = applied(f"{activation.latex_name}'", self.sym(n.symbol("z", index)))
-            rows = self.chain(
-                dz,
-                da + self.op(n.elementwise) + slope,
-                self.matrix(values.da)
-                + self.op(n.elementwise)
-                + self.matrix(values.slope),
-                dz_value,
+        layer = self.trace.network.layers[index - 1]
+        dz = self.grad("z", index)
+        rows = self.local_gradient_rows(index, values)
+        factor = self.factor
+        scale = self.batch_scale()
+        dW_symbolic = dz + self.sym(n.transposed("a", index - 1))
+        dW_values = self.matrix(values.dz) + self.matrix(values.a_prev.T)
+        if factor:
+            dW_symbolic = self.sym(factor, 1.2) + dW_symbolic
+            dW_values = (
+                self.sym(factor.replace("B", str(values.dz.cols)), 1.2) + dW_values
             )
         rows += self.chain(
             self.grad("W", index),
-            dz + self.sym(n.transposed("a", index - 1)),
-            self.matrix(values.dz) + self.matrix(values.a_prev.T),
-            self.result(values.dW, values.dz * values.a_prev.T),
+            dW_symbolic,
+            dW_values,
+            self.result(values.dW, scale * values.dz * values.a_prev.T),
         )
-        rows += chain_rows(
-            self.grad("b", index), [dz, self.result(values.db, values.dz)]
-        )
+        if layer.has_bias:
+            rows += self.bias_gradient_rows(index, values, layer.bias == "shared")
         rows += self.chain(
             self.grad("a", index - 1),
             self.sym(n.transposed("W", index)) + dz,
@@ -492,32 +712,181 @@ class _Writer:
         )
         return rows
 
-    def update(self, index: int, values: LayerStep) -> Iterator[Block]:
-        rows = self.update_rows("W", index, values.W, values.dW, values.W_after)
-        rows += self.update_rows("b", index, values.b, values.db, values.b_after)
-        yield self.layer_heading(index)
-        yield rows_block(rows)
+    def batch_scale(self) -> sympy.Rational:
+        if self.factor:
+            return sympy.Rational(1, self.trace.batch_size)
+        return sympy.Integer(1)
 
-    def update_rows(
-        self,
-        name: str,
-        index: int,
-        before: sympy.Matrix,
-        gradient: sympy.Matrix,
-        after: sympy.Matrix,
+    def local_gradient_rows(self, index: int, values: LayerStep) -> list[Row]:
+        """Lay out dL/dz of one layer."""
+        n = self.n
+        activation = self.trace.network.layers[index - 1].activation
+        dz, da = self.grad("z", index), self.grad("a", index)
+        if index == self.depth and self.combined:
+            a, y = values.a, self.current_target(values)
+            return self.chain(
+                dz,
+                self.sym(f"{n.symbol('a', index)} - {n.target_name}", 3.0),
+                self.matrix(a) + self.op("-") + self.matrix(y),
+                self.result(values.dz, a - y),
+            )
+        if activation.is_identity:
+            return chain_rows(dz, [da, self.matrix(values.dz)])
+        if values.slope is None:
+            a = values.a
+            inner = sympy.Matrix.hstack(
+                *[
+                    a[:, k].multiply_elementwise(
+                        values.da[:, k]
+                        - sympy.ones(a.rows, 1) * (a[:, k].T * values.da[:, k])[0, 0]
+                    )
+                    for k in range(a.cols)
+                ]
+            )
+            return self.chain(
+                dz,
+                self.sym(n.symbol("a", index))
+                + self.op(n.elementwise)
+                + self.sym(
+                    rf"\bigl({n.gradient('a', index)} - "
+                    rf"{n.transposed('a', index)} {n.gradient('a', index)}\bigr)",
+                    6.0,
+                ),
+                self.matrix(a) + self.op(n.elementwise) + self.matrix(values.da),
+                self.result(values.dz, inner),
+            )
+        slope = applied(f"{activation.latex_name}'", self.sym(n.symbol("z", index)))
+        return self.chain(
+            dz,
+            da + self.op(n.elementwise) + slope,
+            self.matrix(values.da) + self.op(n.elementwise) + self.matrix(values.slope),
+            self.result(values.dz, values.da.multiply_elementwise(values.slope)),
+        )
+
+    def current_target(self, values: LayerStep) -> sympy.Matrix:
+        """Return the targets of the step whose output layer is ``values``."""
+        for step in self.trace.steps:
+            if step.layers[-1] is values:
+                return step.y
+        return self.trace.y
+
+    def bias_gradient_rows(
+        self, index: int, values: LayerStep, shared: bool
     ) -> list[Row]:
+        dz = self.grad("z", index)
+        scale = self.batch_scale()
+        if shared:
+            total = scale * sum(values.dz, sympy.Integer(0))
+            return chain_rows(
+                self.grad("b", index),
+                [
+                    self.sym(
+                        rf"{self.factor} \sum_{{i}} ({self.n.gradient('z', index)})_i",
+                        3.5,
+                    ),
+                    self.result(values.db, sympy.Matrix([[total]])),
+                ],
+            )
+        if values.dz.cols == 1 and not self.factor:
+            return chain_rows(
+                self.grad("b", index), [dz, self.result(values.db, values.dz)]
+            )
+        ones = sympy.ones(values.dz.cols, 1)
+        return chain_rows(
+            self.grad("b", index),
+            [
+                self.sym(self.factor, 1.2) + dz + self.sym(r"\mathbf{1}", 0.8),
+                self.result(values.db, scale * values.dz * ones),
+            ],
+        )
+
+    def update(self, index: int, values: LayerStep) -> Iterator[Block]:
+        layer = self.trace.network.layers[index - 1]
+        rows: list[Row] = []
+        notes = []
+        for name, parameter in (("W", "weights"), ("b", "biases")):
+            if parameter == "biases" and not layer.has_bias:
+                continue
+            if not layer.trains(parameter):
+                notes.append(parameter)
+                continue
+            rows += self.update_rows(name, index, values)
+        yield self.layer_heading(index)
+        if rows:
+            yield rows_block(rows)
+        if notes:
+            yield paragraph(
+                f"The {' and '.join(notes)} of layer "
+                f"{self.n.layer_number(index)} are fixed and stay as they are."
+            )
+
+    def update_rows(self, name: str, index: int, values: LayerStep) -> list[Row]:
+        optimizer = self.trace.optimizer
+        before = values.W if name == "W" else values.b
+        gradient = values.dW if name == "W" else values.db
+        after = values.W_after if name == "W" else values.b_after
         parameter = self.sym(self.n.symbol(name, index))
         rate = self.trace.learning_rate
-        return self.chain(
+        grad_symbol = self.grad(name, index)
+        grad_values = self.matrix(gradient)
+        step_exact = gradient
+        rows: list[Row] = []
+        if name == "W" and optimizer.decays:
+            decay = optimizer.weight_decay
+            grad_symbol = (
+                self.sym("(", 0.4)
+                + grad_symbol
+                + self.op("+")
+                + self.sym(rf"\lambda {self.n.symbol('W', index)})", 2.4)
+            )
+            grad_values = (
+                self.sym("(", 0.4)
+                + grad_values
+                + self.op("+")
+                + self.number(decay)
+                + self.matrix(before)
+                + self.sym(")", 0.4)
+            )
+            step_exact = gradient + decay * before
+        shared = name == "b" and gradient.shape != before.shape
+        if optimizer.uses_momentum:
+            velocity = values.vW if name == "W" else values.vb
+            v = self.sym(rf"v_{{{self.n.symbol(name, index)}}}", 2.4)
+            previous = self.previous_velocity(name, index, values)
+            mu = optimizer.momentum
+            rows += self.chain(
+                v,
+                self.sym(r"\mu", 0.6) + v + self.op("+") + grad_symbol,
+                self.number(mu) + self.matrix(previous) + self.op("+") + grad_values,
+                self.result(velocity, mu * previous + step_exact),
+                relation=r"\leftarrow",
+            )
+            grad_symbol, grad_values, step_exact = v, self.matrix(velocity), velocity
+        if shared:
+            step_exact = sympy.ones(before.rows, 1) * step_exact
+        rows += self.chain(
             parameter,
-            parameter + self.op("-") + self.sym(r"\eta", 0.6) + self.grad(name, index),
-            self.matrix(before)
-            + self.op("-")
-            + self.number(rate)
-            + self.matrix(gradient),
-            self.result(after, before - rate * gradient),
+            parameter + self.op("-") + self.sym(r"\eta", 0.6) + grad_symbol,
+            self.matrix(before) + self.op("-") + self.number(rate) + grad_values,
+            self.result(after, before - rate * step_exact),
             relation=r"\leftarrow",
         )
+        return rows
+
+    def previous_velocity(
+        self, name: str, index: int, values: LayerStep
+    ) -> sympy.Matrix:
+        """Return the velocity before this step: the last step's, or zeros."""
+        field = "vW" if name == "W" else "vb"
+        previous = None
+        for step in self.trace.steps:
+            if step.layers[index - 1] is values:
+                break
+            previous = getattr(step.layers[index - 1], field)
+        if previous is None:
+            shape = (values.dW if name == "W" else values.db).shape
+            return sympy.zeros(*shape)
+        return previous
 
     def summary(self, step: Step) -> Iterator[Block]:
         tables: list[Table] = []
@@ -525,8 +894,11 @@ class _Writer:
         for index, layer in enumerate(step.layers, start=1):
             columns = [
                 ("W", [self.matrix(m) for m in (layer.W, layer.dW, layer.W_after)]),
-                ("b", [self.matrix(m) for m in (layer.b, layer.db, layer.b_after)]),
             ]
+            if self.trace.network.layers[index - 1].has_bias:
+                columns.append(
+                    ("b", [self.matrix(m) for m in (layer.b, layer.db, layer.b_after)])
+                )
             tables += self.summary_tables(index, columns)
             rounded |= any(
                 piece.approximate for _, pieces in columns for piece in pieces
@@ -573,15 +945,62 @@ class _Writer:
         return number(value, self.numbers)
 
     def matrix(self, values: sympy.Matrix) -> Piece:
+        return self.matrix_with(values, self.numbers)
+
+    def matrix_with(self, values: sympy.Matrix, numbers: NumberFormat) -> Piece:
         detail = self.detail
-        return matrix(values, self.numbers, detail.max_columns, detail.max_rows)
+        return matrix(values, numbers, detail.max_columns, detail.max_rows)
+
+    def named_values(self) -> Iterator[Block]:
+        """List the named quantities with their definitions and values."""
+        quantities = self.trace.quantities
+        if not quantities:
+            return
+        yield Heading(1, "Named values")
+        yield paragraph(
+            f"Exact values longer than {SHORT_NODES} terms are given names ",
+            Math("q_k"),
+            ", each defined from the given numbers and earlier names. Values after ",
+            Math(r"\approx"),
+            f" are correctly rounded to {SHOWN_DIGITS} significant digits.",
+        )
+        rows = []
+        for named in quantities:
+            definition = sympy.latex(named.definition)
+            value = number(rounded_value(named), _DECIMALS)
+            rows += chain_rows(
+                symbol(sympy.latex(named), 1.2),
+                [symbol(definition, len(definition) * 0.25), value],
+            )
+        yield rows_block(rows)
 
     def result(self, recorded: sympy.Matrix, exact: sympy.Matrix) -> Piece:
-        """Write a result, marked as rounded if it differs from ``exact``."""
+        """Write a result, marked as rounded if it differs from ``exact``.
+
+        A result with closed forms or named quantities is followed by its
+        value, correctly rounded to a few significant digits.
+        """
         piece = self.matrix(recorded)
-        if recorded != exact:
+        if not all(self.same(a, b) for a, b in zip(recorded, exact)):
             return replace(piece, approximate=True)
+        if has_closed_forms(recorded):
+            return piece + self.op(r"\approx") + self.approximate(recorded)
         return piece
+
+    def approximate(self, values: sympy.Matrix) -> Piece:
+        """Write a matrix of exact values as rounded decimals."""
+        rounded = values.applyfunc(rounded_value)
+        return self.matrix_with(rounded, _DECIMALS)
+
+    def same(self, recorded: sympy.Expr, exact: sympy.Expr) -> bool:
+        """Whether a recorded value equals its recomputation.
+
+        Only rational values are ever rounded, so a value with named
+        quantities, functions or symbols is the recomputation itself.
+        """
+        if isinstance(recorded, sympy.Rational) and isinstance(exact, sympy.Rational):
+            return bool(recorded == exact)
+        return not isinstance(recorded, sympy.Rational) or recorded == exact
 
     def relation(self, piece: Piece) -> str:
         """Return ``=``, or ``\\approx`` when ``piece`` shows rounded values."""
