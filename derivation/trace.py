@@ -18,7 +18,7 @@ it is computed on access except the JSON conversion and the first read of a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy
@@ -227,6 +227,58 @@ class Trace:
         if self.rounding is not None:
             document["rounding"] = self.rounding.to_dict()
         return document
+
+    def subs(self, values: dict[Any, Any]) -> Trace:
+        """Put numbers in for symbols, in every value of the trace.
+
+        ``values`` maps symbols or their names to exact numbers, such as
+        ``{"w1": "1/2", "eta": "0.1"}``. The result is a trace of the same
+        shape; with every symbol given, it holds the numeric solution.
+
+        Raises
+        ------
+        DerivationError
+            If a value is not an exact number.
+        """
+        from .symbols import symbol, to_exact_value
+
+        mapping = {
+            (symbol(key) if isinstance(key, str) else key): to_exact_value(value)
+            for key, value in values.items()
+        }
+
+        def put(value: Any) -> Any:
+            return None if value is None else value.xreplace(mapping)
+
+        def network(net: Network) -> Network:
+            return Network(
+                layer.with_parameters(put(layer.W), put(layer.b))
+                for layer in net.layers
+            )
+
+        steps = tuple(
+            Step(
+                number=step.number,
+                x=put(step.x),
+                y=put(step.y),
+                layers=tuple(
+                    LayerStep(**{k: put(v) for k, v in layer.fields().items()})
+                    for layer in step.layers
+                ),
+                loss=put(step.loss),
+                samples=step.samples,
+            )
+            for step in self.steps
+        )
+        return replace(
+            self,
+            network=network(self.network),
+            x=put(self.x),
+            y=put(self.y),
+            learning_rate=put(self.learning_rate),
+            steps=steps,
+            final_network=network(self.final_network),
+        )
 
     def show(self, step: int | None = None, **options: Any) -> Any:
         """Render the derivation, or one ``step`` of it, for a notebook to display.
