@@ -43,6 +43,7 @@ from .float_bound import (
 )
 from .float_engine import FloatTrace
 from .numbers import exact_string
+from .quantities import exact_sign, numeric
 from .trace import Trace
 
 QUANTITIES = ("z", "a", "dz", "dW", "db", "da_prev", "W_after", "b_after", "loss")
@@ -143,7 +144,9 @@ class Kink:
     """A ReLU pre-activation that is exactly 0 or whose float64 sign differs.
 
     ``step``, ``layer`` and ``unit`` count from 1, and the slopes are the
-    values of ``ReLU'(z)`` that each run used.
+    values of ``ReLU'(z)`` that each run used. ``column`` is the sample's
+    column in the step's batch, counted from 1, or ``None`` when the step
+    has one sample.
     """
 
     step: int
@@ -153,6 +156,7 @@ class Kink:
     float_z: float
     exact_slope: sympy.Rational
     float_slope: float
+    column: int | None = None
 
     @property
     def crossed(self) -> bool:
@@ -167,6 +171,8 @@ class Kink:
 
     def __str__(self) -> str:
         where = f"kink: step {self.step}, layer {self.layer}, unit {self.unit}"
+        if self.column is not None:
+            where += f", sample column {self.column}"
         values = f"exact z = {exact_string(self.exact_z)}, float z = {self.float_z!r}"
         if self.crossed:
             values += " (float64 rounded across the kink)"
@@ -189,6 +195,7 @@ class Kink:
             "step": self.step,
             "layer": self.layer,
             "unit": self.unit,
+            "column": self.column,
             "exact_z": exact_string(self.exact_z),
             "float_z": _json_float(self.float_z),
             "exact_slope": exact_string(self.exact_slope),
@@ -204,6 +211,8 @@ class Comparison:
 
     ``str(comparison)`` is the readable summary and :meth:`to_dict` the JSON
     form. Index it by quantity name, as in ``comparison["dW"]``.
+    ``bound_note`` says why no rounding bound is available, when there is
+    none.
     """
 
     steps: int
@@ -211,6 +220,7 @@ class Comparison:
     differences: tuple[Difference, ...]
     kinks: tuple[Kink, ...]
     bound: RoundingBound | None
+    bound_note: str | None = None
 
     def __getitem__(self, quantity: str) -> Difference:
         for difference in self.differences:
@@ -253,6 +263,7 @@ class Comparison:
             "unit_roundoff": UNIT_ROUNDOFF,
             "guarantee_factor": GUARANTEE_FACTOR,
             "within_bound": self.within_bound,
+            "bound_note": self.bound_note,
             "all_finite": self.all_finite,
             "quantities": {
                 difference.quantity: difference.to_dict()
@@ -285,7 +296,7 @@ def compare(trace: Trace, float_trace: FloatTrace) -> Comparison:
         If the two runs differ in the number of steps or layers.
     """
     _check_same_shape(trace, float_trace)
-    bound = _bound_or_none(trace)
+    bound, bound_note = _bound_or_none(trace)
     scans = {quantity: _Scan(quantity) for quantity in QUANTITIES}
     for quantity, location, exact, value, entry_bound in _entries(
         trace, float_trace, bound
@@ -297,6 +308,7 @@ def compare(trace: Trace, float_trace: FloatTrace) -> Comparison:
         differences=tuple(scans[quantity].result() for quantity in QUANTITIES),
         kinks=tuple(find_kinks(trace, float_trace)),
         bound=bound,
+        bound_note=bound_note,
     )
 
 
@@ -309,18 +321,21 @@ def find_kinks(trace: Trace, float_trace: FloatTrace) -> list[Kink]:
         for number, (is_relu, record, float_record) in enumerate(layers, start=1):
             if not is_relu:
                 continue
+            batch = record.z.cols > 1
             for unit in range(record.z.rows):
-                kink = Kink(
-                    step=step.number,
-                    layer=number,
-                    unit=unit + 1,
-                    exact_z=record.z[unit, 0],
-                    float_z=float(float_record.z[unit, 0]),
-                    exact_slope=record.slope[unit, 0],
-                    float_slope=float(float_record.slope[unit, 0]),
-                )
-                if kink.exact_z == 0 or kink.crossed:
-                    kinks.append(kink)
+                for column in range(record.z.cols):
+                    kink = Kink(
+                        step=step.number,
+                        layer=number,
+                        unit=unit + 1,
+                        exact_z=record.z[unit, column],
+                        float_z=float(float_record.z[unit, column]),
+                        exact_slope=record.slope[unit, column],
+                        float_slope=float(float_record.slope[unit, column]),
+                        column=column + 1 if batch else None,
+                    )
+                    if kink.exact_z == 0 or kink.crossed:
+                        kinks.append(kink)
     return kinks
 
 
@@ -338,13 +353,13 @@ def _check_same_shape(trace: Trace, float_trace: FloatTrace) -> None:
         )
 
 
-def _bound_or_none(trace: Trace) -> RoundingBound | None:
+def _bound_or_none(trace: Trace) -> tuple[RoundingBound | None, str | None]:
+    """Return the rounding bound, or ``None`` and the reason there is none."""
     try:
-        return rounding_bound(trace)
-    except DerivationError:
-        # No bound exists for this activation or loss; the other columns of
-        # the comparison still hold.
-        return None
+        return rounding_bound(trace), None
+    except DerivationError as error:
+        # No bound exists for this run, but the other columns still hold.
+        return None, str(error)
 
 
 def _entries(
@@ -440,11 +455,23 @@ def _differences(exact: sympy.Expr, value: float) -> tuple[float, float | None]:
     """Return ``|value - exact|`` and the relative difference (None if exact is 0)."""
     if not math.isfinite(value):
         return math.inf, math.inf
-    exact_fraction = Fraction(int(exact.p), int(exact.q))
+    exact_fraction = _exact_fraction(exact)
     difference = abs(Fraction(value) - exact_fraction)
     if exact_fraction == 0:
         return _as_float(difference), None
     return _as_float(difference), _as_float(difference / abs(exact_fraction))
+
+
+def _exact_fraction(exact: sympy.Expr) -> Fraction:
+    """Convert an exact value to a fraction: a rational exactly, others closely.
+
+    A closed form or named quantity is evaluated to
+    :data:`~derivation.quantities.WORKING_DIGITS` digits, far beyond the 16
+    of float64, so the difference is correct to far more digits than shown.
+    """
+    if not isinstance(exact, sympy.Rational):
+        exact = sympy.Rational(numeric(exact))
+    return Fraction(int(exact.p), int(exact.q))
 
 
 def _as_float(value: Fraction) -> float:
@@ -477,6 +504,8 @@ def _larger(
 
 
 def _sign(value: float | sympy.Expr) -> int:
+    if isinstance(value, sympy.Expr) and not isinstance(value, sympy.Rational):
+        return exact_sign(value)
     return int(bool(value > 0)) - int(bool(value < 0))
 
 
@@ -525,6 +554,8 @@ def _format_notes(comparison: Comparison, crossings: list[Kink]) -> list[str]:
     ]
     if comparison.bound is None:
         notes.append("No rounding bound is available for this network (n/a).")
+        if comparison.bound_note:
+            notes.append(f"Reason: {comparison.bound_note}.")
     if crossings:
         notes.append(
             "* marks a location computed after float64 crossed a kink, where "

@@ -65,6 +65,10 @@ above), so it too is off by far less than a factor of 2.
 _MAX_ROUNDINGS = 2**40
 _PIECEWISE_LINEAR = ("identity", "relu")
 _LOSSES = ("half_squared_error",)
+_TRANSCENDENTAL_NOTE = dict.fromkeys(
+    ("sigmoid", "tanh", "softplus", "softmax"),
+    ", whose values are transcendental",
+)
 
 
 @dataclass(frozen=True)
@@ -134,19 +138,11 @@ def rounding_bound(trace: Trace) -> RoundingBound:
     ------
     DerivationError
         If an activation is not piecewise linear (identity or ReLU), the loss
-        is not the half squared error, or ``N`` exceeds ``2**40``.
+        is not the half squared error, the run is not plain gradient descent
+        on one sample with a bias per unit and every parameter training, or
+        ``N`` exceeds ``2**40``.
     """
-    for layer in trace.network.layers:
-        if layer.activation.name not in _PIECEWISE_LINEAR:
-            raise DerivationError(
-                f"the rounding bound needs identity or relu activations, "
-                f"not {layer.activation.name!r}"
-            )
-    if trace.loss.name not in _LOSSES:
-        raise DerivationError(
-            f"the rounding bound needs the half_squared_error loss, "
-            f"not {trace.loss.name!r}"
-        )
+    _check_bounded_run(trace)
 
     parameters = [(_input(layer.W), _input(layer.b)) for layer in trace.network.layers]
     x, y = _input(trace.x), _input(trace.y)
@@ -165,6 +161,33 @@ def rounding_bound(trace: Trace) -> RoundingBound:
             f"found {max_roundings}"
         )
     return RoundingBound(steps=tuple(steps), max_roundings=max_roundings)
+
+
+def _check_bounded_run(trace: Trace) -> None:
+    """Reject a run that the bound's computation does not follow."""
+    for layer in trace.network.layers:
+        if layer.activation.name not in _PIECEWISE_LINEAR:
+            raise DerivationError(
+                f"the rounding bound needs identity or relu activations, "
+                f"not {layer.activation.name!r}"
+                + _TRANSCENDENTAL_NOTE.get(layer.activation.name, "")
+            )
+        if layer.bias != "per_unit" or layer.frozen:
+            raise DerivationError(
+                "the rounding bound needs a bias per unit and every parameter training"
+            )
+    if trace.loss.name not in _LOSSES:
+        raise DerivationError(
+            f"the rounding bound needs the half_squared_error loss, "
+            f"not {trace.loss.name!r}"
+        )
+    if trace.x.cols > 1:
+        raise DerivationError("the rounding bound needs a single sample")
+    if not trace.optimizer.is_plain:
+        raise DerivationError(
+            "the rounding bound needs plain gradient descent, "
+            f"not {trace.optimizer.describe()}"
+        )
 
 
 def kink_risks(trace: Trace, bound: RoundingBound) -> list[tuple[int, int, int]]:

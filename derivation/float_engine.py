@@ -8,8 +8,11 @@ and loss carries a float evaluation next to its exact one.
 
 Each exact input (weights, biases, ``x``, ``y`` and the learning rate) is
 first rounded to the nearest float64, and every operation after that rounds
-its result. Vectors are NumPy columns shaped ``(n, 1)``, and the names of the
-recorded values are those of :mod:`derivation.trace`.
+its result. Data hold one sample per column, a single sample is a NumPy
+column shaped ``(n, 1)``, and the names of the recorded values are those of
+:mod:`derivation.trace`. Batches, the mean or sum reduction, momentum, weight
+decay, the bias modes, frozen parameters, softmax and the combined gradient
+``dz = a - y`` of a cross-entropy loss all follow the exact engine.
 
 >>> from derivation.network import Layer, Network
 >>> net = Network([Layer([[2]], [0], "identity")])
@@ -28,12 +31,15 @@ from typing import Any
 import numpy
 import sympy
 
+from .engine import REDUCTIONS, _batches, _step_count, data_matrix
 from .errors import DerivationError
 from .losses import FloatLossGradient, FloatLossValue, Loss, get_loss
-from .network import Layer, Network, exact_matrix
-from .numbers import to_exact
+from .network import Layer, Network
+from .optimizers import PLAIN, Optimizer
+from .quantities import Named, numeric
 from .spec import Spec
-from .trace import JSON_KEYS, ROW_FIELDS
+from .symbols import to_exact_value
+from .trace import JSON_KEYS, OPTIONAL_JSON_KEYS, ROW_FIELDS
 
 Array = numpy.ndarray
 
@@ -42,7 +48,9 @@ Array = numpy.ndarray
 class FloatLayerStep:
     """The float64 values of one layer in one step, as NumPy arrays.
 
-    The fields mirror :class:`derivation.trace.LayerStep`.
+    The fields mirror :class:`derivation.trace.LayerStep`: ``slope`` is
+    ``None`` for softmax, and the velocities ``vW`` and ``vb`` are ``None``
+    unless the run uses momentum and the parameter trains.
     """
 
     W: Array
@@ -51,31 +59,47 @@ class FloatLayerStep:
     z: Array
     a: Array
     da: Array
-    slope: Array
+    slope: Array | None
     dz: Array
     dW: Array
     db: Array
     da_prev: Array
     W_after: Array
     b_after: Array
+    vW: Array | None = None
+    vb: Array | None = None
 
     def to_dict(self, number: int) -> dict[str, Any]:
         """Return the layer's values as Python floats, keyed as in the exact JSON."""
-        return {"layer": number} | {
-            key: _array_to_json(getattr(self, field), as_rows=field in ROW_FIELDS)
-            for field, key in JSON_KEYS.items()
-        }
+        document: dict[str, Any] = {"layer": number}
+        for field, key in JSON_KEYS.items():
+            value = getattr(self, field)
+            document[key] = (
+                None
+                if value is None
+                else _array_to_json(value, as_rows=field in ROW_FIELDS)
+            )
+        for field, key in OPTIONAL_JSON_KEYS.items():
+            value = getattr(self, field)
+            if value is not None:
+                document[key] = _array_to_json(value, as_rows=field in ROW_FIELDS)
+        return document
 
 
 @dataclass(frozen=True)
 class FloatStep:
-    """One float64 step of gradient descent; mirrors :class:`derivation.trace.Step`."""
+    """One float64 step of gradient descent; mirrors :class:`derivation.trace.Step`.
+
+    ``x`` and ``y`` hold the step's batch, one sample per column, and
+    ``samples`` numbers those samples (from 1) when the data hold several.
+    """
 
     number: int
     x: Array
     y: Array
     layers: tuple[FloatLayerStep, ...]
     loss: float
+    samples: tuple[int, ...] | None = None
 
     @property
     def output(self) -> Array:
@@ -104,7 +128,7 @@ class FloatTrace:
         The exact network before the first step, whose parameters were
         rounded to float64 to start this run.
     x, y
-        The input and the target, rounded to float64 columns.
+        The data rounded to float64, one sample per column.
     loss
         The loss function.
     learning_rate
@@ -113,6 +137,8 @@ class FloatTrace:
         One :class:`FloatStep` per update, in order.
     final_parameters
         ``(W, b)`` of every layer after the last step.
+    batch_size, reduction, optimizer
+        The batching and update settings, as in the exact trace.
     """
 
     network: Network
@@ -122,6 +148,9 @@ class FloatTrace:
     learning_rate: float
     steps: tuple[FloatStep, ...]
     final_parameters: tuple[tuple[Array, Array], ...]
+    batch_size: int = 1
+    reduction: str = "mean"
+    optimizer: Optimizer = PLAIN
 
     def to_dict(self) -> dict[str, Any]:
         """Return the run as JSON-ready data with Python floats.
@@ -157,21 +186,27 @@ class FloatTrace:
 
 
 def to_float(value: sympy.Expr) -> float:
-    """Round an exact rational to the nearest float64.
+    """Round an exact value to float64.
 
-    Python's ``int / int`` division is correctly rounded, so the result is
-    the float64 nearest to ``value`` (ties to even).
+    A rational becomes the float64 nearest to it: Python's ``int / int``
+    division is correctly rounded (ties to even). A closed form such as
+    ``exp(1/2)`` or a named quantity is first evaluated to
+    :data:`~derivation.quantities.WORKING_DIGITS` digits, which rounds to
+    the nearest float64 except in rare ties.
 
     Raises
     ------
     DerivationError
-        If ``value`` is not rational or its magnitude exceeds the float64 range.
+        If ``value`` holds symbols, so that it has no number, or its
+        magnitude exceeds the float64 range.
 
     >>> to_float(sympy.Rational(1, 3))
     0.3333333333333333
+    >>> to_float(sympy.exp(sympy.Rational(1, 2)))
+    1.6487212707001282
     """
     if not isinstance(value, sympy.Rational):
-        raise DerivationError(f"{value} is not a rational number")
+        value = _closed_form_value(value)
     try:
         return int(value.p) / int(value.q)
     except OverflowError:
@@ -183,10 +218,30 @@ def to_float(value: sympy.Expr) -> float:
         ) from None
 
 
+def _closed_form_value(value: object) -> sympy.Rational:
+    """Return the exact binary value of a closed form evaluated numerically."""
+    if not isinstance(value, sympy.Expr) or value.free_symbols - value.atoms(Named):
+        raise DerivationError(f"{value} is not a rational number")
+    approximation = numeric(value)
+    if not isinstance(approximation, sympy.Float):
+        raise DerivationError(f"{value} is not a real number")
+    return sympy.Rational(approximation)
+
+
 def to_float_array(matrix: sympy.Matrix) -> Array:
     """Round every entry of an exact matrix to float64, keeping its shape."""
     rows = [[to_float(entry) for entry in row] for row in matrix.tolist()]
     return numpy.array(rows, dtype=numpy.float64).reshape(matrix.shape)
+
+
+@dataclass(frozen=True)
+class _FloatSettings:
+    """What a float64 step needs besides the network and the data."""
+
+    eta: float
+    loss: Loss
+    optimizer: Optimizer
+    mean: bool
 
 
 def train_float(
@@ -196,63 +251,99 @@ def train_float(
     *,
     loss: Loss | str = "half_squared_error",
     learning_rate: object,
-    steps: int = 1,
+    steps: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    reduction: str = "mean",
+    optimizer: Optimizer | None = None,
 ) -> FloatTrace:
-    """Train ``network`` on one sample in float64 and record every value.
+    """Train ``network`` in float64 and record every value.
 
-    Takes the same arguments as :func:`derivation.engine.train` and repeats
-    its computation after rounding each exact input to float64.
+    Takes the same arguments as :func:`derivation.engine.train` (without
+    the exact path's rounding and digit limit) and repeats its computation
+    after rounding each exact input to float64.
 
     Parameters
     ----------
     network
         The network before training, with exact parameters.
     x, y
-        The input and the target, as flat lists (or columns) of exact values.
+        The data: one sample as a flat list (or a column), or several
+        samples as a list of rows, one row per sample (or a matrix with one
+        sample per column).
     loss
         A :class:`Loss` or its name.
     learning_rate
         The step size, as an exact value such as ``"0.01"``.
-    steps
-        How many updates to take, at least 1.
+    steps, epochs, batch_size, reduction, optimizer
+        As in :func:`derivation.engine.train`.
 
     Raises
     ------
     DerivationError
         If the shapes of ``x`` or ``y`` do not fit the network, a value is not
-        exact or too large for float64, ``steps`` is not a positive integer,
+        a number or too large for float64, a count or an option is invalid,
         or an activation or the loss has no float evaluation.
     """
-    x_column = to_float_array(_exact_column(x, network.inputs, "x"))
-    y_column = to_float_array(_exact_column(y, network.outputs, "y"))
-    eta = to_float(to_exact(learning_rate))
+    x_exact = data_matrix(x, network.inputs, "x")
+    y_exact = data_matrix(y, network.outputs, "y")
+    if x_exact.cols != y_exact.cols:
+        raise DerivationError(
+            f"y: expected {x_exact.cols} samples (as many as x), found {y_exact.cols}"
+        )
+    x_data, y_data = to_float_array(x_exact), to_float_array(y_exact)
+    eta = to_float(to_exact_value(learning_rate))
     if isinstance(loss, str):
         loss = get_loss(loss)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise DerivationError(f"steps must be a positive integer, not {steps!r}")
+    batches = _batches(x_exact.cols, batch_size)
+    total = _step_count(steps, epochs, len(batches))
+    if reduction not in REDUCTIONS:
+        raise DerivationError(
+            f"reduction: expected 'mean' or 'sum', found {reduction!r}"
+        )
+    optimizer = optimizer or PLAIN
+    if not isinstance(optimizer, Optimizer):
+        raise DerivationError(f"optimizer must be an Optimizer, not {optimizer!r}")
     _float_loss(loss)
 
     parameters = tuple(
         (to_float_array(layer.W), to_float_array(layer.b)) for layer in network.layers
     )
-    records = []
+    records: list[FloatStep] = []
     # Overflow leaves inf or nan entries in the trace, which the comparison
     # reports, so NumPy's warnings about it would only repeat that.
     with numpy.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for number in range(1, steps + 1):
+        for number in range(1, total + 1):
+            batch = batches[(number - 1) % len(batches)]
+            velocity = None
+            if optimizer.uses_momentum and records:
+                velocity = [(layer.vW, layer.vb) for layer in records[-1].layers]
             step = float_gradient_step(
-                network.layers, parameters, x_column, y_column, loss, eta, number
+                network.layers,
+                parameters,
+                x_data[:, list(batch)],
+                y_data[:, list(batch)],
+                loss,
+                eta,
+                number,
+                optimizer=optimizer,
+                reduction=reduction,
+                velocity=velocity,
+                samples=(tuple(i + 1 for i in batch) if x_exact.cols > 1 else None),
             )
             records.append(step)
             parameters = tuple((layer.W_after, layer.b_after) for layer in step.layers)
     return FloatTrace(
         network=network,
-        x=x_column,
-        y=y_column,
+        x=x_data,
+        y=y_data,
         loss=loss,
         learning_rate=eta,
         steps=tuple(records),
         final_parameters=parameters,
+        batch_size=len(batches[0]),
+        reduction=reduction,
+        optimizer=optimizer,
     )
 
 
@@ -261,11 +352,17 @@ def float_forward(
     parameters: tuple[tuple[Array, Array], ...],
     x: Array,
 ) -> list[tuple[Array, Array, Array]]:
-    """Run the float64 forward pass and return ``(a_prev, z, a)`` for every layer."""
+    """Run the float64 forward pass and return ``(a_prev, z, a)`` for every layer.
+
+    ``x`` holds one sample per column; the biases are added to every column,
+    and a layer without bias adds nothing.
+    """
     values = []
     a = x
     for layer, (W, b) in zip(layers, parameters):
-        z = W @ a + b
+        z = W @ a
+        if layer.has_bias:
+            z = z + b
         a_prev, a = a, layer.activation.float_value(z)
         values.append((a_prev, z, a))
     return values
@@ -279,30 +376,45 @@ def float_gradient_step(
     loss: Loss,
     learning_rate: float,
     number: int = 1,
+    *,
+    optimizer: Optimizer = PLAIN,
+    reduction: str = "mean",
+    velocity: list[tuple[Array | None, Array | None]] | None = None,
+    samples: tuple[int, ...] | None = None,
 ) -> FloatStep:
     """Take one float64 step of gradient descent and record every value.
 
     ``layers`` supplies the activations and ``parameters`` the current
-    ``(W, b)`` of each layer. As in the exact engine, the backward pass uses
-    the weights from before the update throughout.
+    ``(W, b)`` of each layer; ``x`` and ``y`` hold one sample per column.
+    As in the exact engine, the backward pass uses the weights from before
+    the update throughout. ``velocity`` holds each layer's ``(vW, vb)`` from
+    the previous step under momentum, and ``samples`` numbers the samples of
+    the batch for the record.
 
     Raises
     ------
     DerivationError
         If the loss or an activation has no float evaluation.
     """
-    loss_value, loss_gradient = _float_loss(loss)
+    settings = _FloatSettings(learning_rate, loss, optimizer, reduction == "mean")
     values = float_forward(layers, parameters, x)
     output = values[-1][2]
-    da = loss_gradient(output, y)
+    loss_value, da = _float_output(loss, output, y, settings.mean)
+    factor = 1.0 / x.shape[1] if settings.mean else 1.0
+    previous = velocity or [(None, None)] * len(layers)
 
     records: list[FloatLayerStep] = []
-    backward = list(zip(layers, parameters, values))
-    for layer, (W, b), (a_prev, z, a) in reversed(backward):
-        slope = layer.activation.float_derivative(z)
-        dz = da * slope
-        dW = dz @ a_prev.T
+    backward = list(zip(layers, parameters, values, previous))
+    for index, (layer, (W, b), (a_prev, z, a), old) in reversed(
+        list(enumerate(backward))
+    ):
+        target = y if index == len(layers) - 1 else None
+        slope, dz = _float_local_gradient(layer, z, a, da, target, loss)
+        dW = factor * (dz @ a_prev.T)
+        db = _float_bias_gradient(layer, dz, factor)
         da_prev = W.T @ dz
+        W_after, vW = _float_update(W, dW, old[0], "weights", layer, settings)
+        b_after, vb = _float_update(b, db, old[1], "biases", layer, settings)
         records.append(
             FloatLayerStep(
                 W=W,
@@ -314,10 +426,12 @@ def float_gradient_step(
                 slope=slope,
                 dz=dz,
                 dW=dW,
-                db=dz,
+                db=db,
                 da_prev=da_prev,
-                W_after=W - learning_rate * dW,
-                b_after=b - learning_rate * dz,
+                W_after=W_after,
+                b_after=b_after,
+                vW=vW,
+                vb=vb,
             )
         )
         da = da_prev
@@ -327,8 +441,70 @@ def float_gradient_step(
         x=x,
         y=y,
         layers=tuple(records),
-        loss=loss_value(output, y),
+        loss=loss_value,
+        samples=samples,
     )
+
+
+def _float_output(
+    loss: Loss, output: Array, y: Array, mean: bool
+) -> tuple[float, Array]:
+    """Return the batch loss and each sample's dl/da, one column per sample."""
+    loss_value, loss_gradient = _float_loss(loss)
+    columns = range(y.shape[1])
+    total = sum(loss_value(output[:, [k]], y[:, [k]]) for k in columns)
+    if mean:
+        total = total / y.shape[1]
+    gradient = numpy.hstack([loss_gradient(output[:, [k]], y[:, [k]]) for k in columns])
+    return float(total), gradient
+
+
+def _float_local_gradient(
+    layer: Layer, z: Array, a: Array, da: Array, target: Array | None, loss: Loss
+) -> tuple[Array | None, Array]:
+    """Return the activation's derivative (``None`` for softmax) and dl/dz."""
+    activation = layer.activation
+    slope = None if not activation.elementwise else activation.float_derivative(z)
+    if target is not None and loss.combines_with(activation.name):
+        # The loss's gradient and the activation's derivative cancel.
+        return slope, a - target
+    if slope is None:
+        # The softmax Jacobian diag(a) - a a^T applied to each column.
+        inner = numpy.sum(a * da, axis=0, keepdims=True)
+        return slope, a * (da - inner)
+    return slope, da * slope
+
+
+def _float_bias_gradient(layer: Layer, dz: Array, factor: float) -> Array:
+    """Return dL/db: per unit a column, for a shared bias a 1x1 sum."""
+    if layer.bias == "shared":
+        return factor * numpy.sum(dz, keepdims=True)
+    return factor * numpy.sum(dz, axis=1, keepdims=True)
+
+
+def _float_update(
+    parameter: Array,
+    gradient: Array,
+    previous: Array | None,
+    name: str,
+    layer: Layer,
+    settings: _FloatSettings,
+) -> tuple[Array, Array | None]:
+    """Return a parameter after the update, and its velocity under momentum."""
+    if not layer.trains(name):
+        return parameter, None
+    optimizer = settings.optimizer
+    step = gradient
+    if name == "weights" and optimizer.decays:
+        step = step + to_float(optimizer.weight_decay) * parameter
+    velocity = None
+    if optimizer.uses_momentum:
+        if previous is not None:
+            step = to_float(optimizer.momentum) * previous + step
+        velocity = step
+    if name == "biases" and layer.bias == "shared":
+        step = numpy.ones((layer.units, 1)) * step
+    return parameter - settings.eta * step, velocity
 
 
 def solve_float(spec: Spec) -> FloatTrace:
@@ -340,6 +516,10 @@ def solve_float(spec: Spec) -> FloatTrace:
         loss=spec.loss,
         learning_rate=spec.learning_rate,
         steps=spec.steps,
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        reduction=spec.reduction,
+        optimizer=spec.optimizer,
     )
 
 
@@ -348,16 +528,6 @@ def _float_loss(loss: Loss) -> tuple[FloatLossValue, FloatLossGradient]:
     if loss.float_value is None or loss.float_gradient is None:
         raise DerivationError(f"loss {loss.name!r} has no float evaluation")
     return loss.float_value, loss.float_gradient
-
-
-def _exact_column(values: object, length: int, name: str) -> sympy.Matrix:
-    column = exact_matrix(values, name)
-    if column.shape != (length, 1):
-        raise DerivationError(
-            f"{name}: expected {length} values, found a "
-            f"{column.rows}x{column.cols} matrix"
-        )
-    return column
 
 
 def _array_to_json(array: Array, as_rows: bool = False) -> list[Any]:

@@ -163,6 +163,7 @@ def test_pages_with_examples_found():
         "limits.md",
         "output.md",
         "performance.md",
+        "python-api.md",
         "README.md",
     ]
     assert shell_names == [

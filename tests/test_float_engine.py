@@ -170,7 +170,7 @@ def test_train_float_rejects_zero_steps() -> None:
 
 def test_train_float_rejects_wrong_x() -> None:
     net = Network([Layer([[1]], [0])])
-    message = r"^x: expected 1 values, found a 2x1 matrix$"
+    message = r"^x: expected 1 value, found 2 values$"
     with pytest.raises(DerivationError, match=message):
         train_float(net, [1, 2], [1], learning_rate=1)
 
