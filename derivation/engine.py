@@ -39,7 +39,7 @@ from .backend import FLINT, GENERAL, is_rational
 from .errors import DerivationError
 from .growth import DEFAULT_MAX_DIGITS, DigitLimit, RoundingPolicy, check_max_digits
 from .lazy import Deferred, stored_value
-from .losses import Loss, get_loss
+from .losses import Loss, check_targets, get_loss
 from .network import Layer, Network, exact_matrix
 from .optimizers import PLAIN, Optimizer
 from .quantities import Names
@@ -673,6 +673,7 @@ def train(
     eta = to_exact_value(learning_rate)
     if isinstance(loss, str):
         loss = get_loss(loss)
+    check_targets(loss, network.layers[-1].activation.name, y_data)
     batches = _batches(x_data.cols, batch_size)
     total = _step_count(steps, epochs, len(batches))
     if reduction not in REDUCTIONS:

@@ -330,6 +330,29 @@ def categorical_cross_entropy() -> Loss:
     )
 
 
+def check_targets(loss: Loss, output_activation: str, y: sympy.Matrix) -> None:
+    """Reject targets for which the combined softmax gradient would be wrong.
+
+    With softmax and categorical cross-entropy, ``dL/dz = a - y`` holds only
+    when the targets of each sample (a column of ``y``) sum to 1.
+
+    Raises
+    ------
+    DerivationError
+        If the loss combines with a softmax output layer and a sample's
+        targets do not sum to 1.
+    """
+    if not (loss.combines_with("softmax") and output_activation == "softmax"):
+        return
+    for number in range(y.cols):
+        total = sum(y[:, number], sympy.Integer(0))
+        if total != 1:
+            raise DerivationError(
+                f"y: sample {number + 1}: expected targets that sum to 1 for "
+                f"softmax with categorical cross-entropy, found a sum of {total}"
+            )
+
+
 _FACTORIES: dict[str, Callable[[], Loss]] = {
     "half_squared_error": half_squared_error,
     "sum_squared_error": sum_squared_error,

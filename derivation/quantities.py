@@ -80,6 +80,9 @@ class Named(sympy.Dummy):
     def _latex(self, printer: Any) -> str:
         return f"q_{{{self.index}}}"
 
+    def _sympystr(self, printer: Any) -> str:
+        return f"q_{self.index}"
+
 
 def node_count(expression: sympy.Basic, stop: int = SHORT_NODES + 1) -> int:
     """Count the nodes of an expression tree, stopping once ``stop`` is reached.

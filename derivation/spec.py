@@ -1,6 +1,6 @@
 """Spec files: a training exercise written in TOML, read into exact values.
 
-A spec names the network, one training sample and the training settings::
+A spec names the network, the training samples and the training settings::
 
     title = "Two steps through a small ReLU network"   # optional
 
@@ -9,20 +9,30 @@ A spec names the network, one training sample and the training settings::
     relu_derivative_at_zero = 0     # optional, 0 (default) or 1
 
     [[layer]]                       # one table per layer, input side first
-    activation = "relu"             # identity | relu
+    activation = "relu"             # identity | relu | leaky_relu | sigmoid
+                                    # | tanh | softplus | softmax (output only)
+    # slope = 0.1                   # leaky_relu only; default 1/100
     units = 2                       # optional; needed when weights and biases
                                     # are both single numbers
     weights = [[1], [1]]            # (units) x (inputs); a scalar fills it
     biases = [-0.5, -0.5]           # one per unit; a scalar fills it
+    bias = true                     # optional: true | "shared" | false
+    frozen = []                     # optional: any of "weights", "biases"
 
     [data]
-    x = [4]
-    y = [1]
+    x = [4]                         # one sample, or one row per sample:
+    y = [1]                         # x = [[1, 2], [3, 4]]
 
     [training]
-    loss = "half_squared_error"
+    loss = "half_squared_error"     # or sum_squared_error, mean_squared_error,
+                                    # binary_cross_entropy,
+                                    # categorical_cross_entropy
     learning_rate = 0.01
-    steps = 2
+    steps = 2                       # or epochs = 1, not both
+    batch_size = 1                  # optional; default all samples
+    reduction = "mean"              # optional: "mean" (default) | "sum"
+    momentum = 0.9                  # optional, 0 <= mu < 1
+    weight_decay = 0.01             # optional L2 factor, default 0
     rounding = { mode = "decimals", digits = 4 }   # optional; see growth.py
     max_digits = 200                # optional digit limit, default 4000
 
@@ -36,10 +46,19 @@ A spec names the network, one training sample and the training settings::
     [output]                        # optional
     diagram = true                  # draw the network; default false
 
+    [exercise]                      # optional; see derivation/exercise.py
+    ask = ["step 1: loss", "step 2: layer 1: W_after"]
+
+    [variants]                      # optional; see derivation/variants.py
+    max_decimals = 4
+    "data.x" = { range = [1, 5] }
+
 Numbers may be TOML integers, TOML decimals (read exactly as written, so
-``0.01`` is 1/100) or strings such as ``"-3/8"`` and ``"2.5e-3"``. Every
-error names the file, the key path (layers counted from 1), what was expected
-and what was found.
+``0.01`` is 1/100) or strings such as ``"-3/8"`` and ``"2.5e-3"``. Weights,
+biases, data and the learning rate may also be symbol names such as
+``"w1"`` or ``"eta"`` (see :mod:`derivation.symbols`). Every error names the
+file, the key path (layers counted from 1), what was expected and what was
+found.
 """
 
 from __future__ import annotations
@@ -54,7 +73,7 @@ from typing import Any
 import sympy
 
 from .activations import ACTIVATION_NAMES, LEAKY_SLOPE, get_activation
-from .errors import NumberError, SpecError
+from .errors import DerivationError, NumberError, SpecError
 from .growth import (
     DEFAULT_MAX_DIGITS,
     MAX_ROUNDING_DIGITS,
@@ -63,7 +82,7 @@ from .growth import (
     RoundingPolicy,
 )
 from .limits import DEFAULT_LIMITS, Limits, ResourceLimitError, check_values
-from .losses import LOSS_NAMES, Loss, get_loss
+from .losses import LOSS_NAMES, Loss, check_targets, get_loss
 from .network import Layer, Network
 from .numbers import MAX_DIGITS, DecimalText, parse_number, to_exact
 from .numbers import describe_toml_value as _describe
@@ -89,6 +108,9 @@ _TOP_KEYS = (
     "notation",
     "numbers",
     "output",
+    # Read by derivation.exercise and derivation.variants from spec_document.
+    "exercise",
+    "variants",
 )
 _OUTPUT_KEYS = ("diagram",)
 _NETWORK_KEYS = ("inputs", "relu_derivative_at_zero")
@@ -240,6 +262,26 @@ def parse_spec(text: str, source: str = "<spec>", limits: Limits | None = None) 
         raise error.in_file(source) from None
 
 
+def spec_document(text: str, source: str = "<spec>") -> dict[str, Any]:
+    """Return the raw TOML document of a spec's text, decimals kept as written.
+
+    Decimals are :class:`~derivation.numbers.DecimalText`. Tables that
+    :func:`parse_spec` does not read, such as ``[exercise]``, are returned
+    as they are, for the modules that read them.
+
+    Raises
+    ------
+    SpecError
+        If the text is not valid TOML.
+    """
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"), parse_float=DecimalText)
+    except (ValueError, RecursionError) as error:
+        raise SpecError(
+            "", "valid TOML", _describe_error(error), source=source
+        ) from None
+
+
 def _describe_error(error: BaseException) -> str:
     if isinstance(error, RecursionError):
         return "arrays or tables nested too deeply"
@@ -283,6 +325,14 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
     _reject_unknown_keys(training, _TRAINING_KEYS, "training")
     loss = _loss(_require(training, "loss", "training"))
     _check_loss_fits(loss, network)
+    try:
+        check_targets(loss, network.layers[-1].activation.name, y)
+    except DerivationError as error:
+        expected = "targets that sum to 1 in every sample, for softmax with "
+        expected += "categorical cross-entropy"
+        sample = str(error).split(": ")[1]
+        found = str(error).rsplit("found ", 1)[-1]
+        raise SpecError(f"data: y: {sample}", expected, found) from None
     learning_rate = _number(
         _require(training, "learning_rate", "training"), "training: learning_rate"
     )

@@ -51,7 +51,8 @@ def symbol(name: str) -> sympy.Symbol:
         if name.lower().startswith("q_"):
             raise NumberError(
                 f"{name!r} is reserved for long values that the engine names; "
-                "choose another symbol name"
+                "choose another symbol name",
+                detail="is reserved for the values that the engine names",
             )
         raise NumberError(f"{name!r} is not a number and cannot be a symbol name")
     return sympy.Symbol(name, real=True)

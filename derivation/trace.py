@@ -226,7 +226,44 @@ class Trace:
         }
         if self.rounding is not None:
             document["rounding"] = self.rounding.to_dict()
+        document.update(self._settings_json())
         return document
+
+    def _settings_json(self) -> dict[str, Any]:
+        """Return the settings that differ from one sample and plain descent.
+
+        Leaving out the defaults keeps the JSON of a plain run as it was.
+        """
+        settings: dict[str, Any] = {}
+        if self.sample_count > 1:
+            settings["batch_size"] = self.batch_size
+            settings["reduction"] = self.reduction
+            settings["batches"] = [list(step.samples or ()) for step in self.steps]
+        if not self.optimizer.is_plain:
+            settings["optimizer"] = self.optimizer.to_dict()
+        layers = {}
+        for number, layer in enumerate(self.network.layers, start=1):
+            options: dict[str, Any] = {}
+            if layer.bias != "per_unit":
+                options["bias"] = layer.bias
+            if layer.frozen:
+                options["frozen"] = sorted(layer.frozen)
+            if options:
+                layers[str(number)] = options
+        if layers:
+            settings["layer_options"] = layers
+        if self.quantities:
+            from .quantities import SHOWN_DIGITS, numeric
+
+            settings["named_values"] = [
+                {
+                    "name": str(named),
+                    "definition": exact_string(named.definition),
+                    "value": str(numeric(named, SHOWN_DIGITS)),
+                }
+                for named in self.quantities
+            ]
+        return settings
 
     def subs(self, values: dict[Any, Any]) -> Trace:
         """Put numbers in for symbols, in every value of the trace.

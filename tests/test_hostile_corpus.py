@@ -121,7 +121,8 @@ SPEC_LOAD_ERRORS = {
     + TEXT_LIMIT.format(maximum=256, noun="units", name="width", value=100000000),
     "unknown_top_key.toml": (
         "momentum: expected a known key (title, network, layer, data, training, "
-        "notation, numbers, output), found the unknown key 'momentum'"
+        "notation, numbers, output, exercise, variants), found the unknown key "
+        "'momentum'"
     ),
     "weights_3d.toml": (
         f"layer 2: weights: row 1, column 1: expected {NUMBER}, found a list of 1 item"

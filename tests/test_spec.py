@@ -585,7 +585,8 @@ def test_unknown_top_level_key():
     message = spec_error("extra = 1\n" + BASE)
     assert message == (
         "net.toml: extra: expected a known key (title, network, layer, data, "
-        "training, notation, numbers, output), found the unknown key 'extra'"
+        "training, notation, numbers, output, exercise, variants), found the "
+        "unknown key 'extra'"
     )
 
 

@@ -182,11 +182,14 @@ class _Writer:
             input_math = Math(f"{n.symbol('a', 0)} = {n.input_name}")
         samples = trace.sample_count
         data = "one sample" if samples == 1 else f"{samples} samples"
+        rate_math = rf"\eta {self.relation(rate)} {rate.latex}"
+        if rate.latex.strip() == r"\eta":
+            rate_math = r"\eta"
         yield paragraph(
             f"A fully connected network with layer widths {widths} is trained on "
             f"{data} for {steps} {plural} of {trace.optimizer.describe()} with "
             "learning rate ",
-            Math(rf"\eta {self.relation(rate)} {rate.latex}"),
+            Math(rate_math),
             f". Layers are numbered from {first}; {reads}",
             input_math,
             ".",
@@ -642,18 +645,22 @@ class _Writer:
         n, last = self.n, self.depth
         loss = self.trace.loss
         output_symbol = n.symbol("a", last)
-        rows = self.chain(
-            self.grad("a", last),
-            self.sym(
-                loss.gradient_definition.format(a=output_symbol, y=n.target_name),
-                3.5,
-            ),
-            self.matrix(step.output) + self.op("-") + self.matrix(step.y),
-            self.result(
-                step.layers[-1].da, _columnwise(loss.gradient, step.output, step.y)
-            ),
+        symbolic = self.sym(
+            loss.gradient_definition.format(a=output_symbol, y=n.target_name), 3.5
         )
-        yield paragraph("The gradient of the loss with respect to the output is")
+        result = self.result(
+            step.layers[-1].da, _columnwise(loss.gradient, step.output, step.y)
+        )
+        if loss.gradient_definition == "{a} - {y}":
+            substituted = self.matrix(step.output) + self.op("-") + self.matrix(step.y)
+            rows = self.chain(self.grad("a", last), symbolic, substituted, result)
+        else:
+            rows = chain_rows(self.grad("a", last), [symbolic, result])
+        if step.y.cols > 1:
+            text = "The gradient of each sample's loss with respect to its output is"
+        else:
+            text = "The gradient of the loss with respect to the output is"
+        yield paragraph(text)
         yield rows_block(rows)
 
     def backward(self, index: int, values: LayerStep) -> Iterator[Block]:
@@ -958,7 +965,8 @@ class _Writer:
             return
         yield Heading(1, "Named values")
         yield paragraph(
-            f"Exact values longer than {SHORT_NODES} terms are given names ",
+            f"Exact values with more than {SHORT_NODES} nodes in their expression "
+            "tree are given names ",
             Math("q_k"),
             ", each defined from the given numbers and earlier names. Values after ",
             Math(r"\approx"),
