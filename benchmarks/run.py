@@ -2,29 +2,39 @@
 
 Run from the repository root::
 
-    python benchmarks/run.py            # widths 2 to 256, about 5 minutes
+    python benchmarks/run.py            # widths 2 to 256, about a minute
     python benchmarks/run.py --quick    # widths 2, 8 and 32, well under a minute
 
 Every section prints times and ratios side by side:
 
 1. One gradient step of a dense ReLU network (widths w-w-w-1, one sample),
    computed by the engine (``derivation.engine.gradient_step``, which records
-   every value as SymPy matrices), by a naive ``sympy.Matrix`` version of the
-   same equations, by python-flint ``fmpq_mat`` alone (no SymPy values), and
-   by NumPy in float64.
-2. The digits and the time of each of steps 1 to 8 on an 8-8-1 network (one
-   hidden ReLU layer), exactly, without rounding or digit limit. The deeper
-   8-8-8-1 network grows about 5-fold per step instead of 3-fold, which
-   would make step 8 take minutes.
-3. ``derivation solve`` on the bundled seed example, as JSON and as LaTeX,
+   every value and returns the updated network), by a naive ``sympy.Matrix``
+   version of the same equations, by python-flint ``fmpq_mat`` alone (no
+   SymPy values), and by NumPy in float64. Each repeats the step from the
+   same starting values: raw python-flint converts them once before timing,
+   and the engine converts its immutable inputs on the first call and keeps
+   the conversion, as in steps 2 and later of ``train``.
+2. The same engine step on new SymPy matrices every time, so that it
+   converts them to python-flint, and the engine step followed by reading
+   every recorded value, which builds each SymPy matrix that the engine
+   defers.
+3. The digits and the time of each of steps 1 to 8 on an 8-8-1 network (one
+   hidden ReLU layer), exactly, without rounding or digit limit, each step
+   timed inside ``train``. The deeper 8-8-8-1 network grows about 5-fold per
+   step instead of 3-fold, which would make step 8 take minutes.
+4. ``derivation solve`` on the bundled seed example, as JSON and as LaTeX,
    against ``python -c "import sympy"``, each a fresh process.
-4. The LaTeX of one step of the 32-wide network: ``render_latex`` against
-   ``sympy.latex`` called on each recorded matrix.
-5. 20 steps on the 8-8-1 network: exactly, which stops with a ``LimitError``
+5. The LaTeX of the matrices of one step of the 32-wide network:
+   ``derivation.render.tex.matrix`` against ``sympy.latex``, each called
+   once on every recorded matrix. Then ``render_latex`` (the whole document)
+   against ``sympy.latex`` on every matrix that the document shows.
+6. 20 steps on the 8-8-1 network: exactly, which stops with a ``LimitError``
    at the default digit limit, and with 4 decimal places.
 
 Times are the minimum over repeats, which is the least disturbed by other
-work on the machine.
+work on the machine. Every repeat of a LaTeX measurement starts with a new
+``NumberFormat``, so no repeat reuses the numbers written by another.
 """
 
 from __future__ import annotations
@@ -48,12 +58,15 @@ import flint  # noqa: E402
 import numpy  # noqa: E402
 import sympy  # noqa: E402
 
+import derivation.engine  # noqa: E402
 from derivation.engine import gradient_step, train  # noqa: E402
 from derivation.errors import LimitError  # noqa: E402
 from derivation.growth import RoundingPolicy, decimal_digits  # noqa: E402
 from derivation.losses import get_loss  # noqa: E402
 from derivation.network import Layer, Network  # noqa: E402
 from derivation.render import render_latex  # noqa: E402
+from derivation.render.number_format import NumberFormat  # noqa: E402
+from derivation.render.tex import matrix as latex_matrix  # noqa: E402
 
 FULL_WIDTHS = (2, 8, 32, 64, 128, 256)
 QUICK_WIDTHS = (2, 8, 32)
@@ -118,18 +131,60 @@ def best_time(function: Callable[[], Any], budget: float = 0.5) -> float:
 # -- one step, four ways ----------------------------------------------------
 
 
-def engine_step(problem: Problem) -> Callable[[], Any]:
-    """Return a call of the engine's gradient step on the problem's network."""
+def engine_inputs(problem: Problem) -> tuple[Network, Any, Any]:
+    """Build the problem's network, ``x`` and ``y`` as ``train`` passes them.
+
+    ``train`` reads ``x`` and ``y`` into immutable columns, and layers hold
+    immutable matrices, so the engine keeps their python-flint conversions.
+    """
     network = Network(
         Layer(W, b, activation)
         for W, b, activation in zip(
             problem.weights, problem.biases, problem.activations
         )
     )
-    x = sympy.Matrix(problem.x)
-    y = sympy.Matrix(problem.y)
+    return network, sympy.ImmutableMatrix(problem.x), sympy.ImmutableMatrix(problem.y)
+
+
+def engine_step(problem: Problem) -> Callable[[], Any]:
+    """Return a call of the engine's gradient step on the problem's network."""
+    network, x, y = engine_inputs(problem)
     loss = get_loss("half_squared_error")
     return lambda: gradient_step(network, x, y, loss, LEARNING_RATE)
+
+
+def first_engine_step_time(problem: Problem, copies: int) -> float:
+    """Return the minimum time of the engine step on ``copies`` new networks.
+
+    Every timed step starts from SymPy matrices that the engine has not seen,
+    so it converts all of them to python-flint.
+    """
+    loss = get_loss("half_squared_error")
+    inputs = [engine_inputs(problem) for _ in range(copies)]
+    times = []
+    for network, x, y in inputs:
+        start = time.perf_counter()
+        gradient_step(network, x, y, loss, LEARNING_RATE)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def read_step(step: Any) -> None:
+    """Read every recorded value of a step, building each deferred SymPy matrix."""
+    for layer in step.layers:
+        for field in dataclasses.fields(layer):
+            getattr(layer, field.name)
+
+
+def engine_step_read(problem: Problem) -> Callable[[], Any]:
+    """Return a call of the engine step that then reads every recorded value."""
+    step = engine_step(problem)
+
+    def run() -> None:
+        record, _ = step()
+        read_step(record)
+
+    return run
 
 
 def naive_step(problem: Problem) -> Callable[[], Any]:
@@ -319,6 +374,50 @@ def print_step_table(rows: list[dict[str, Any]]) -> None:
     print()
 
 
+def conversion_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Time the engine step from new SymPy matrices and with every value read.
+
+    ``rows`` are those of :func:`step_table`, whose engine and naive times
+    are shown again for comparison.
+    """
+    table = []
+    for row in rows:
+        problem = make_problem(row["width"])
+        # New networks cost more to build than to step, so wide ones get fewer.
+        if row["width"] <= 8:
+            copies = 30
+        elif row["width"] <= 64:
+            copies = 10
+        else:
+            copies = 3
+        table.append(
+            {
+                **row,
+                "first": first_engine_step_time(problem, copies),
+                "read": best_time(engine_step_read(problem)),
+            }
+        )
+    return table
+
+
+def print_conversion_table(rows: list[dict[str, Any]]) -> None:
+    print("## The engine step with conversions to and from SymPy (times in ms)\n")
+    print(
+        "| width | engine (as above) | from new SymPy matrices "
+        "| then reading every value | naive sympy.Matrix "
+        "| naive / from new | naive / reading |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row['width']} | {row['engine'] * 1e3:.3f} "
+            f"| {row['first'] * 1e3:.3f} | {row['read'] * 1e3:.3f} "
+            f"| {row['naive'] * 1e3:.3f} | {row['naive'] / row['first']:.1f}x "
+            f"| {row['naive'] / row['read']:.1f}x |"
+        )
+    print()
+
+
 # -- growth over steps ------------------------------------------------------
 
 
@@ -327,7 +426,7 @@ def max_digits_of(step: Any) -> int:
     longest = max(decimal_digits(step.loss.p), decimal_digits(step.loss.q))
     for layer in step.layers:
         for field in dataclasses.fields(layer):
-            for entry in getattr(layer, field.name):
+            for entry in getattr(layer, field.name) or ():
                 longest = max(longest, decimal_digits(entry.p), decimal_digits(entry.q))
     return longest
 
@@ -336,46 +435,74 @@ def growth_table(runs: int = 3) -> list[dict[str, Any]]:
     """Run steps 1 to 8 exactly on the 8-8-1 network, timing each step.
 
     The engine and python-flint alone each take the same 8 steps, ``runs``
-    times; each step keeps its minimum time.
+    times; each step keeps its minimum time. Every run starts from the same
+    network, as raw python-flint starts from the same converted values.
     """
     problem = make_problem(GROWTH_WIDTH, hidden=1)
+    inputs = engine_inputs(problem)
     rows = [
         {"step": number, "digits": 0, "engine": float("inf"), "flint": float("inf")}
         for number in range(1, GROWTH_STEPS + 1)
     ]
     for _ in range(runs):
-        for row, (step, engine, raw) in zip(rows, timed_growth_run(problem)):
+        for row, (step, engine, raw) in zip(rows, timed_growth_run(problem, inputs)):
             row["digits"] = max_digits_of(step)
             row["engine"] = min(row["engine"], engine)
             row["flint"] = min(row["flint"], raw)
     return rows
 
 
-def timed_growth_run(problem: Problem) -> list[tuple[Any, float, float]]:
-    """Return each step's record, engine time and python-flint time."""
-    network = Network(
-        Layer(W, b, activation)
-        for W, b, activation in zip(
-            problem.weights, problem.biases, problem.activations
-        )
-    )
-    x, y = sympy.Matrix(problem.x), sympy.Matrix(problem.y)
-    loss = get_loss("half_squared_error")
+def timed_growth_run(
+    problem: Problem, inputs: tuple[Network, Any, Any]
+) -> list[tuple[Any, float, float]]:
+    """Return each step's record, engine time and python-flint time.
+
+    The engine's steps run inside ``train``, which carries the updated
+    parameters from one step to the next in python-flint form, as raw
+    python-flint carries its own. Each step is timed by wrapping
+    ``derivation.engine.gradient_step``, which ``train`` calls once per step.
+    """
+    engine_times = timed_train_steps(*inputs)
     weights, biases, x_flint, y_flint = flint_values(problem)
-    results = []
-    for number in range(1, GROWTH_STEPS + 1):
-        start = time.perf_counter()
-        step, network = gradient_step(
-            network, x, y, loss, LEARNING_RATE, number, max_digits=None
-        )
-        engine = time.perf_counter() - start
+    flint_times = []
+    for _ in range(GROWTH_STEPS):
         start = time.perf_counter()
         _, weights, biases = flint_update(
             weights, biases, x_flint, y_flint, problem.activations
         )
-        raw = time.perf_counter() - start
-        results.append((step, engine, raw))
-    return results
+        flint_times.append(time.perf_counter() - start)
+    return list(zip(*engine_times, flint_times))
+
+
+def timed_train_steps(network: Network, x: Any, y: Any) -> tuple[list, list[float]]:
+    """Train for GROWTH_STEPS steps and return the steps and each one's time."""
+    original = derivation.engine.gradient_step
+    times: list[float] = []
+
+    def timed_step(*arguments: Any, **options: Any) -> Any:
+        start = time.perf_counter()
+        result = original(*arguments, **options)
+        times.append(time.perf_counter() - start)
+        return result
+
+    derivation.engine.gradient_step = timed_step
+    try:
+        trace = train(
+            network,
+            x,
+            y,
+            learning_rate=LEARNING_RATE,
+            steps=GROWTH_STEPS,
+            max_digits=None,
+        )
+    finally:
+        derivation.engine.gradient_step = original
+    if len(times) != GROWTH_STEPS:
+        raise RuntimeError(
+            f"train called gradient_step {len(times)} times for "
+            f"{GROWTH_STEPS} steps; the growth table cannot time its steps"
+        )
+    return list(trace.steps), times
 
 
 def print_growth_table(rows: list[dict[str, Any]]) -> None:
@@ -444,32 +571,77 @@ def print_startup_table(rows: list[tuple[str, float]]) -> None:
     print()
 
 
-def latex_comparison() -> tuple[float, float]:
-    """Time the LaTeX of one 32-wide step against ``sympy.latex`` per matrix."""
-    problem = make_problem(32)
-    network = Network(
-        Layer(W, b, activation)
-        for W, b, activation in zip(
-            problem.weights, problem.biases, problem.activations
-        )
-    )
-    trace = train(network, problem.x, problem.y, learning_rate=LEARNING_RATE)
+class _RecordingFormat(NumberFormat):
+    """The default number format, noting every matrix it writes."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "matrices", [])
+
+    def write_matrix(self, values: Any) -> Any:
+        self.matrices.append(values)  # type: ignore[attr-defined]
+        return super().write_matrix(values)
+
+
+def latex_trace() -> Any:
+    """Train the 32-wide network for one step, with every value read once."""
+    network, x, y = engine_inputs(make_problem(32))
+    trace = train(network, x, y, learning_rate=LEARNING_RATE)
+    read_step(trace.steps[0])
+    return trace
+
+
+def latex_comparison(trace: Any) -> tuple[float, float]:
+    """Time the LaTeX of each recorded matrix: ``tex.matrix`` and ``sympy.latex``."""
     matrices = [
-        getattr(layer, field.name)
+        value
         for layer in trace.steps[0].layers
         for field in dataclasses.fields(layer)
+        if (value := getattr(layer, field.name)) is not None
     ]
 
-    def with_sympy() -> list[str]:
-        return [sympy.latex(matrix) for matrix in matrices]
+    def with_derivation() -> list[Any]:
+        numbers = NumberFormat()
+        return [latex_matrix(values, numbers) for values in matrices]
 
-    return best_time(lambda: render_latex(trace), 2.0), best_time(with_sympy, 2.0)
+    def with_sympy() -> list[str]:
+        return [sympy.latex(values) for values in matrices]
+
+    return best_time(with_derivation, 2.0), best_time(with_sympy, 2.0)
 
 
 def print_latex_comparison(times: tuple[float, float]) -> None:
-    render, printer = times
+    ours, printer = times
     print("## LaTeX of one step of the 32-wide network (times in ms)\n")
-    print("| render_latex (whole document) | sympy.latex on each matrix | ratio |")
+    print(
+        "| derivation, each recorded matrix | sympy.latex, each recorded matrix "
+        "| sympy.latex / derivation |"
+    )
+    print("|---:|---:|---:|")
+    print(f"| {ours * 1e3:.1f} | {printer * 1e3:.1f} | {printer / ours:.1f}x |")
+    print()
+
+
+def document_comparison(trace: Any) -> tuple[float, float, int]:
+    """Time ``render_latex`` against ``sympy.latex`` on every matrix it shows."""
+    recording = _RecordingFormat()
+    render_latex(trace, numbers=recording)
+    shown = recording.matrices  # type: ignore[attr-defined]
+
+    def with_sympy() -> list[str]:
+        return [sympy.latex(values) for values in shown]
+
+    render = best_time(lambda: render_latex(trace, numbers=NumberFormat()), 2.0)
+    return render, best_time(with_sympy, 2.0), len(shown)
+
+
+def print_document_comparison(times: tuple[float, float, int]) -> None:
+    render, printer, count = times
+    print("## Whole LaTeX document of one step of the 32-wide network (times in ms)\n")
+    print(
+        f"| render_latex | sympy.latex on the {count} matrices it shows "
+        "| sympy.latex / render_latex |"
+    )
     print("|---:|---:|---:|")
     print(f"| {render * 1e3:.1f} | {printer * 1e3:.1f} | {printer / render:.1f}x |")
     print()
@@ -478,12 +650,7 @@ def print_latex_comparison(times: tuple[float, float]) -> None:
 def blow_up_table() -> list[tuple[str, float, str]]:
     """Time 20 steps on the 8-8-1 network, exactly and with 4 decimal places."""
     problem = make_problem(GROWTH_WIDTH, hidden=1)
-    network = Network(
-        Layer(W, b, activation)
-        for W, b, activation in zip(
-            problem.weights, problem.biases, problem.activations
-        )
-    )
+    network, _, _ = engine_inputs(problem)
     rows = []
     for label, rounding in [
         ("exact", None),
@@ -540,10 +707,14 @@ def main(argv: list[str] | None = None) -> int:
     widths = QUICK_WIDTHS if arguments.quick else FULL_WIDTHS
 
     print_machine()
-    print_step_table(step_table(widths))
+    steps = step_table(widths)
+    print_step_table(steps)
+    print_conversion_table(conversion_table(steps))
     print_growth_table(growth_table())
     print_startup_table(startup_table(repeats=2 if arguments.quick else 7))
-    print_latex_comparison(latex_comparison())
+    trace = latex_trace()
+    print_latex_comparison(latex_comparison(trace))
+    print_document_comparison(document_comparison(trace))
     print_blow_up_table(blow_up_table())
     return 0
 

@@ -211,7 +211,7 @@ class DigitLimit:
 
     max_digits: int
 
-    @property
+    @functools.cached_property
     def safe_bits(self) -> int:
         """The largest bit length that guarantees at most ``max_digits`` digits."""
         return _safe_bits(self.max_digits)
@@ -228,7 +228,9 @@ class DigitLimit:
 
         ``entries`` are exact rationals with ``p`` and ``q`` attributes (SymPy
         ``Rational`` or flint ``fmpq``), and ``height_bits`` is the largest
-        bit length among their numerators and denominators.
+        bit length among their numerators and denominators, or an upper bound
+        on it. The entries are read only when ``height_bits`` is above
+        :attr:`safe_bits`.
         """
         if height_bits <= self.safe_bits:
             return

@@ -21,6 +21,7 @@ expression, so no text is ever evaluated as code.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -253,16 +254,34 @@ def decimal_string(value: sympy.Rational) -> str:
     places = _decimal_places(denominator)
     if places is None:
         raise ValueError(f"{value} has no finite decimal expansion")
-    scaled = abs(numerator) * 10**places // denominator
-    sign = "-" if numerator < 0 else ""
-    digits = str(scaled).rjust(places + 1, "0")
+    return _decimal_text(numerator, denominator, places)
+
+
+def _decimal_text(numerator: int, denominator: int, places: int) -> str:
+    """Write ``numerator / denominator`` with exactly ``places`` decimal places.
+
+    ``places`` must be those of :func:`_decimal_places`, so that
+    ``10**places`` is a multiple of the denominator.
+    """
+    scaled = str(abs(numerator) * (10**places // denominator))
+    return _with_point(numerator < 0, scaled, places)
+
+
+def _with_point(negative: bool, scaled: str, places: int) -> str:
+    """Put the point ``places`` digits from the right of ``scaled``."""
+    sign = "-" if negative else ""
+    digits = scaled.rjust(places + 1, "0")
     if places == 0:
         return sign + digits
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
+@functools.lru_cache(maxsize=1024)
 def _decimal_places(denominator: int) -> int | None:
-    """Return the decimal places of 1/denominator, or None if they never end."""
+    """Return the decimal places of 1/denominator, or None if they never end.
+
+    Cached, because the entries of a matrix share a few denominators.
+    """
     # The lowest set bit gives the power of 2 without a division per factor.
     twos = (denominator & -denominator).bit_length() - 1
     rest = denominator >> twos
@@ -271,6 +290,19 @@ def _decimal_places(denominator: int) -> int | None:
         rest //= 5
         fives += 1
     return max(twos, fives) if rest == 1 else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _decimal_scale(denominator: int) -> tuple[int, int, int] | None:
+    """Return the decimal places, ``10**places // denominator`` and its digits.
+
+    The digits are those of the denominator. Returns None if 1/denominator
+    never ends.
+    """
+    places = _decimal_places(denominator)
+    if places is None:
+        return None
+    return places, 10**places // denominator, len(str(denominator))
 
 
 def exact_string(value: sympy.Expr) -> str:
@@ -305,10 +337,28 @@ def latex_number(value: sympy.Expr) -> str:
     """
     if not isinstance(value, sympy.Rational):
         return sympy.latex(value)
-    if terminates(value):
-        decimal = decimal_string(value)
-        fraction_digits = len(str(abs(value.p))) + len(str(value.q))
-        if value.q == 1 or len(decimal) <= fraction_digits + DECIMAL_SLACK:
+    return latex_rational(int(value.p), int(value.q))
+
+
+def latex_rational(numerator: int, denominator: int) -> str:
+    """Write ``numerator / denominator`` as :func:`latex_number` writes it.
+
+    The fraction must be in lowest terms with ``denominator > 0``, as the
+    ``p`` and ``q`` of a SymPy ``Rational`` or a python-flint ``fmpq`` are.
+
+    >>> latex_rational(-11977, 20000), latex_rational(2, 3)
+    ('-0.59885', '\\\\frac{2}{3}')
+    """
+    scale = _decimal_scale(denominator)
+    if scale is not None:
+        places, multiplier, denominator_digits = scale
+        magnitude = abs(numerator)
+        scaled = str(magnitude * multiplier)
+        decimal = _with_point(numerator < 0, scaled, places)
+        if denominator == 1:
             return decimal
-    sign = "-" if value < 0 else ""
-    return f"{sign}\\frac{{{abs(int(value.p))}}}{{{int(value.q)}}}"
+        numerator_digits = len(scaled if multiplier == 1 else str(magnitude))
+        if len(decimal) <= numerator_digits + denominator_digits + DECIMAL_SLACK:
+            return decimal
+    sign = "-" if numerator < 0 else ""
+    return f"{sign}\\frac{{{abs(numerator)}}}{{{denominator}}}"

@@ -39,7 +39,7 @@ from typing import Any
 
 import sympy
 
-from ..numbers import decimal_string, latex_number, terminates
+from ..numbers import decimal_string, latex_number, latex_rational, terminates
 from .settings import (
     SettingError,
     describe_value,
@@ -63,6 +63,9 @@ _SMALL_EXPONENT = -5
 
 _GROUP = "numbers"
 _ROUNDING_STYLES = ("decimal", "mixed")
+# The maximum number of written values a format keeps; past it they are
+# cleared and the format starts over.
+_WRITTEN_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,10 @@ class NumberFormat:
                 _GROUP, "repeating", "false unless style is 'exact'", "true"
             )
         self._check_digits()
+        # Values written so far, by value. A derivation shows every matrix two
+        # or three times, and matrices repeat entries. Not a field, so it
+        # takes no part in comparing or printing formats.
+        object.__setattr__(self, "_written", {})
 
     def _check_digits(self) -> None:
         for key, low in (("places", 0), ("significant", 1)):
@@ -211,6 +218,48 @@ class NumberFormat:
         """Write ``value`` in LaTeX math according to this format."""
         if not isinstance(value, sympy.Rational):
             return WrittenNumber(sympy.latex(value))
+        key = (value.p, value.q)
+        return self._written.get(key) or self._write_fraction(key)
+
+    def write_matrix(self, values: sympy.MatrixBase) -> list[list[WrittenNumber]]:
+        """Write every entry of a matrix, row by row, as :meth:`write` does.
+
+        A matrix of rationals is read from SymPy's ``DomainMatrix`` (its
+        ``_rep``) without creating a SymPy ``Rational`` per entry.
+        """
+        rep = getattr(values, "_rep", None)
+        if rep is None or not (rep.domain.is_ZZ or rep.domain.is_QQ):
+            return [[self.write(entry) for entry in row] for row in values.tolist()]
+        written = self._written
+        write = self._write_fraction
+        # The key is a (numerator, denominator) pair, because hashing a
+        # python-flint fmpq (0.9) goes through fractions.Fraction and takes
+        # ten times as long.
+        return [
+            [
+                written.get(key := (entry.numerator, entry.denominator)) or write(key)
+                for entry in row
+            ]
+            for row in rep.to_list()
+        ]
+
+    def _write_fraction(self, key: tuple[Any, Any]) -> WrittenNumber:
+        """Write and remember ``numerator / denominator``, given in lowest terms."""
+        numerator, denominator = int(key[0]), int(key[1])
+        if self.style == "exact" and not self.repeating:
+            text = latex_rational(numerator, denominator)
+            written = WrittenNumber(text if "frac" in text else self._separated(text))
+        elif self.style == "fraction":
+            written = WrittenNumber(_fraction_text(numerator, denominator))
+        else:
+            written = self._write_rational(sympy.Rational(numerator, denominator))
+        memory = self._written
+        if len(memory) >= _WRITTEN_LIMIT:
+            memory.clear()
+        memory[key] = written
+        return written
+
+    def _write_rational(self, value: sympy.Rational) -> WrittenNumber:
         if self.style == "exact":
             return WrittenNumber(self._exact(value))
         if self.style == "fraction":
@@ -249,10 +298,14 @@ class NumberFormat:
 
 
 def _fraction(value: sympy.Rational) -> str:
-    if value.q == 1:
-        return str(value.p)
-    sign = "-" if value < 0 else ""
-    return f"{sign}\\frac{{{abs(int(value.p))}}}{{{int(value.q)}}}"
+    return _fraction_text(int(value.p), int(value.q))
+
+
+def _fraction_text(numerator: int, denominator: int) -> str:
+    if denominator == 1:
+        return str(numerator)
+    sign = "-" if numerator < 0 else ""
+    return f"{sign}\\frac{{{abs(numerator)}}}{{{denominator}}}"
 
 
 def _rounded_quotient(numerator: int, denominator: int) -> tuple[int, bool]:

@@ -189,25 +189,60 @@ def matrix(
     or ``max_rows`` rows shows its first and last ones around ``\\cdots``
     or ``\\vdots``, so ``max_columns`` entries (dots included) are shown.
     """
-    written = [[numbers.write(entry) for entry in row] for row in values.tolist()]
-    approximate = any(cell.approximate for row in written for cell in row)
+    written = numbers.write_matrix(values)
+    # Only the rounding styles mark values as approximate.
+    approximate = numbers.rounds and any(
+        cell.approximate for row in written for cell in row
+    )
     cells = [[cell.latex for cell in row] for row in written]
     cells = _elided_rows(cells, max_rows)
     cells = [_elided(row, max_columns, r"\cdots") for row in cells]
-    has_fraction = any("frac" in cell for row in cells for cell in row)
+    lines = [" & ".join(row) for row in cells]
+    has_fraction = any("frac" in line for line in lines)
     separator = r" \\[0.6ex] " if has_fraction else r" \\ "
-    body = separator.join(" & ".join(row) for row in cells)
+    body = separator.join(lines)
     columns = list(zip(*cells))
     width = (
         _BRACKETS_EM
-        + sum(
-            max(number_width(cell, _DIGIT_EM, in_matrix=True) for cell in column)
-            for column in columns
-        )
+        + sum(_column_width(column) for column in columns)
         + _COLUMN_GAP_EM * (len(columns) - 1)
     )
     latex = rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
     return Piece(latex, width, approximate=approximate)
+
+
+def _column_width(column: Sequence[str]) -> float:
+    """Return the widest ``number_width(cell, _DIGIT_EM, in_matrix=True)``.
+
+    Plain decimals and integers, the usual entries, are measured here: the
+    same terms added in the same order give the same float as
+    :func:`number_width`. Other cells go through :func:`number_width`.
+    """
+    if _MARKUP.isdisjoint("".join(column)):
+        # A plain cell is _DIGIT_EM per character, except one minus sign
+        # (0.28 em more) and one point (0.22 em less), so a cell two
+        # characters shorter than the longest is never the widest.
+        longest = max(map(len, column))
+        cells = {cell for cell in column if len(cell) >= longest - 1}
+    else:
+        cells = set(column)
+    widest = None
+    for cell in cells:
+        if _MARKUP.isdisjoint(cell):
+            minus = cell.count("-")
+            points = cell.count(".")
+            width = (
+                0.0
+                + minus * _MINUS_EM
+                + points * _POINT_EM
+                + (len(cell) - minus - points) * _DIGIT_EM
+            )
+        else:
+            width = number_width(cell, _DIGIT_EM, in_matrix=True)
+        if widest is None or width > widest:
+            widest = width
+    assert widest is not None
+    return widest
 
 
 def _elided(entries: list[str], limit: int | None, dots: str) -> list[str]:
@@ -237,6 +272,8 @@ def applied(function: str, argument: Piece, width: float = 2.5) -> Piece:
 
 
 _FRACTION = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+# Characters that number_width treats other than as a digit, minus or point.
+_MARKUP = frozenset("\\{} ")
 _EXPONENT = re.compile(r"\^\{(-?\d+)\}")
 _FIXED_WIDTHS = (
     (r"\approx", _APPROX_EM),
