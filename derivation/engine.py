@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import sympy
@@ -226,7 +227,7 @@ def _forward(
 ) -> list[_LayerPass]:
     """Run the forward pass; ``eta`` decides, with the values, each arithmetic.
 
-    ``x`` holds one sample per column; the biases are added to every column.
+    ``x`` has one sample per column; the biases are added to every column.
     """
     passes = []
     a_prev = x
@@ -335,7 +336,7 @@ def _softmax_backward(a: sympy.Matrix, da: sympy.Matrix) -> sympy.Matrix:
 
 @dataclass(frozen=True)
 class _StepSettings:
-    """What a step needs besides the network and the data."""
+    """The settings of a step besides the network and the data."""
 
     eta: sympy.Expr
     loss: Loss
@@ -343,7 +344,7 @@ class _StepSettings:
     mean: bool
     samples: int
 
-    @property
+    @cached_property
     def factor(self) -> sympy.Rational:
         """The factor of the summed gradients: 1/B for a mean, 1 for a sum."""
         return sympy.Rational(1, self.samples) if self.mean else sympy.Integer(1)
@@ -398,7 +399,7 @@ def _backward(
 ) -> tuple[LayerStep, tuple[_Value, _Value, _Value]]:
     """Compute the gradients and the update of one layer from dl/da.
 
-    ``target`` is given for the output layer only. ``velocity`` holds the
+    ``target`` is given for the output layer only. ``velocity`` contains the
     previous step's velocities of ``W`` and ``b`` (``None`` before the first
     momentum step). Returns the layer's record and the values that the
     step passes on: dl/da of the layer's input and the updated weights and

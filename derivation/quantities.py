@@ -100,7 +100,7 @@ def node_count(expression: sympy.Basic, stop: int = SHORT_NODES + 1) -> int:
 
 
 def is_transcendental(value: sympy.Expr) -> bool:
-    """Whether a value holds a function such as ``exp`` or a named quantity."""
+    """Whether a value contains a function such as ``exp`` or a named quantity."""
     if isinstance(value, sympy.Rational):
         return False
     return bool(value.atoms(Named)) or bool(value.atoms(sympy.Function))
@@ -118,7 +118,7 @@ def numeric(value: sympy.Expr, digits: int = WORKING_DIGITS) -> sympy.Float:
     replaced = value.xreplace({name: name.value for name in names})
     result = replaced.evalf(digits)
     if not result.is_number:
-        raise DerivationError(f"{value} has no numerical value: it holds symbols")
+        raise DerivationError(f"{value} has no numerical value because it contains symbols")
     return result
 
 

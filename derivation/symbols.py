@@ -78,13 +78,13 @@ def to_exact_value(value: object) -> sympy.Expr:
         return symbol(value.strip())
     if isinstance(value, sympy.Expr) and value.free_symbols:
         if value.atoms(sympy.Float):
-            raise NumberError(f"{value} holds a binary float, which is not exact")
+            raise NumberError(f"{value} contains a binary float, which is not exact")
         return value
     return to_exact(value)
 
 
 def is_symbolic(value: sympy.Basic) -> bool:
-    """Whether a value (a scalar or a matrix) holds user symbols."""
+    """Whether a value (a scalar or a matrix) contains user symbols."""
     from .quantities import Named
 
     return any(not isinstance(s, Named) for s in value.free_symbols)

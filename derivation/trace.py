@@ -270,7 +270,7 @@ class Trace:
 
         ``values`` maps symbols or their names to exact numbers, such as
         ``{"w1": "1/2", "eta": "0.1"}``. The result is a trace of the same
-        shape; with every symbol given, it holds the numeric solution.
+        shape; with every symbol given, it is the numeric solution.
 
         Raises
         ------

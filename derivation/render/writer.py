@@ -20,6 +20,7 @@ from dataclasses import replace
 import sympy
 
 from ..activations import Activation
+from ..backend import is_rational
 from ..numbers import parse_number
 from ..quantities import SHORT_NODES, SHOWN_DIGITS, numeric
 from ..symbols import is_symbolic
@@ -88,7 +89,7 @@ _DECIMALS = NumberFormat(style="exact")
 
 
 def has_closed_forms(values: sympy.Matrix) -> bool:
-    """Whether a matrix holds numbers that are not rational (closed forms)."""
+    """Whether a matrix contains numbers that are not rational (closed forms)."""
     return any(
         not isinstance(entry, sympy.Rational) and not is_symbolic(entry)
         for entry in values
@@ -580,7 +581,7 @@ class _Writer:
         z, a = self.sym(n.symbol("z", index)), self.sym(n.symbol("a", index))
         symbolic = self.sym(n.symbol("W", index)) + self.sym(n.symbol("a", index - 1))
         substituted = self.matrix(values.W) + self.matrix(values.a_prev)
-        exact = values.W * values.a_prev
+        exact = values.W.as_mutable() * values.a_prev
         if layer.has_bias:
             spread = values.b * sympy.ones(1, values.a_prev.cols)
             symbolic += self.op("+") + self.sym(n.symbol("b", index))
@@ -715,7 +716,7 @@ class _Writer:
             self.grad("a", index - 1),
             self.sym(n.transposed("W", index)) + dz,
             self.matrix(values.W.T) + self.matrix(values.dz),
-            self.result(values.da_prev, values.W.T * values.dz),
+            self.result(values.da_prev, values.W.T.as_mutable() * values.dz),
         )
         return rows
 
@@ -989,6 +990,8 @@ class _Writer:
         value, correctly rounded to a few significant digits.
         """
         piece = self.matrix(recorded)
+        if is_rational(recorded) and is_rational(exact):
+            return piece if recorded == exact else replace(piece, approximate=True)
         if not all(self.same(a, b) for a, b in zip(recorded, exact)):
             return replace(piece, approximate=True)
         if has_closed_forms(recorded):
