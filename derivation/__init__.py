@@ -31,16 +31,26 @@ from .answers import (
     parse_answers,
     read_answers,
 )
+from .audit import audit_file
 from .bundled import example_names, example_text
 from .check import Report, check_answers
 from .engine import forward, gradient_step, solve, train
 from .errors import DerivationError, NumberError, SpecError
+from .exercise import Exercise, answer_key, load_exercise, parse_exercise
 from .losses import Loss, get_loss
 from .network import Layer, Network
 from .numbers import latex_number, parse_number, to_exact
 from .spec import Spec, load_spec, parse_spec
 from .tolerance import Tolerance
 from .trace import LayerStep, Step, Trace
+from .variants import (
+    VariantsError,
+    VariantSet,
+    load_variants,
+    parse_variants,
+    variant_files,
+    write_variant_files,
+)
 
 if TYPE_CHECKING:
     from .render import Notation, render_json, render_latex
@@ -52,6 +62,7 @@ __all__ = [
     "AnswerFileError",
     "AnswerSheet",
     "DerivationError",
+    "Exercise",
     "Layer",
     "LayerStep",
     "Loss",
@@ -64,7 +75,11 @@ __all__ = [
     "Step",
     "Tolerance",
     "Trace",
+    "VariantSet",
+    "VariantsError",
+    "answer_key",
     "answer_template",
+    "audit_file",
     "check_answers",
     "example_names",
     "example_text",
@@ -73,16 +88,22 @@ __all__ = [
     "get_loss",
     "gradient_step",
     "latex_number",
+    "load_exercise",
     "load_spec",
+    "load_variants",
     "parse_answers",
+    "parse_exercise",
     "parse_number",
     "parse_spec",
+    "parse_variants",
     "read_answers",
     "render_json",
     "render_latex",
     "solve",
     "to_exact",
     "train",
+    "variant_files",
+    "write_variant_files",
 ]
 
 _RENDER_NAMES = {"Notation", "render_json", "render_latex"}

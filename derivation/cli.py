@@ -131,6 +131,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_limit_argument(compare_parser)
     compare_parser.set_defaults(run=_run_compare)
     _add_answer_parsers(commands)
+    _add_audit_parser(commands)
+    _add_exercise_parsers(commands)
     return parser
 
 
@@ -218,9 +220,11 @@ def _run_compare(arguments: argparse.Namespace) -> int:
 
 
 def _run_examples(arguments: argparse.Namespace) -> int:
-    for name in example_names():
+    names = example_names()
+    width = max(len(name) for name in names)
+    for name in names:
         spec = parse_spec(example_text(name), source=name)
-        print(f"{name:<16} {spec.title or ''}".rstrip())
+        print(f"{name:<{width}}  {spec.title or ''}".rstrip())
     return EXIT_OK
 
 
@@ -334,6 +338,201 @@ def _run_check(arguments: argparse.Namespace) -> int:
     if all(report is not None and report.all_right for report in reports):
         return EXIT_OK
     return EXIT_WRONG_VALUES
+
+
+def _add_audit_parser(commands: argparse._SubParsersAction) -> None:
+    audit_parser = commands.add_parser(
+        "audit",
+        help="check every equation of a written solution (LaTeX or Markdown)",
+        description=(
+            "Check every equality of a written solution, with the shapes of its "
+            "products and sums, and list what could not be checked. With --spec, "
+            "named quantities are also compared with the exact solution. Exit "
+            "status: 0 when nothing is wrong, 1 when something is, 2 for bad input."
+        ),
+    )
+    audit_parser.add_argument(
+        "file", help="the solution: .tex is read as LaTeX, anything else as Markdown"
+    )
+    audit_parser.add_argument(
+        "--spec",
+        metavar="SPEC",
+        help="the exercise's spec file (TOML), to match named values to its solution",
+    )
+    audit_parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="report format (default: text)",
+    )
+    _add_limit_argument(audit_parser)
+    audit_parser.set_defaults(run=_run_audit)
+
+
+def _run_audit(arguments: argparse.Namespace) -> int:
+    from .audit import audit_file
+
+    trace = None
+    if arguments.spec is not None:
+        trace = solve(load_spec(arguments.spec, _limits(arguments)))
+    report = audit_file(arguments.file, spec=trace)
+    if arguments.format == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(report.to_text())
+    return EXIT_OK if report.clean else EXIT_WRONG_VALUES
+
+
+def _add_exercise_parsers(commands: argparse._SubParsersAction) -> None:
+    exercise_parser = commands.add_parser(
+        "exercise",
+        help="write the exercise sheet of a spec: the question without the answers",
+        description=(
+            "Write the problem of a spec and the values its [exercise] table asks "
+            "for (every value when it has none), without any answer."
+        ),
+    )
+    _add_source_arguments(exercise_parser)
+    exercise_parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE (replaced only on success); default: standard output",
+    )
+    exercise_parser.add_argument(
+        "--format",
+        choices=("latex", "markdown", "html"),
+        default="latex",
+        help="output format (default: latex)",
+    )
+    add_presentation_arguments(exercise_parser)
+    _add_force_argument(exercise_parser)
+    _add_limit_argument(exercise_parser)
+    exercise_parser.set_defaults(run=_run_exercise)
+
+    variants_parser = commands.add_parser(
+        "variants",
+        help="draw variants of an exercise, each with its sheet, solution and key",
+        description=(
+            "Draw variants of a spec from the ranges and choices of its [variants] "
+            "table, keep those that meet its constraints, and write for each an "
+            "exercise sheet, a full solution, its spec and an answer key, plus "
+            "one document for the teacher with every variant and its key. "
+            "Exit status 2 when the constraints cannot be met."
+        ),
+    )
+    _add_source_arguments(variants_parser)
+    variants_parser.add_argument(
+        "--count", type=int, default=1, metavar="N", help="variants to draw (default 1)"
+    )
+    variants_parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the random draws; the same seed gives the same files (default 0)",
+    )
+    variants_parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FOLDER",
+        help="the folder to write into; it is created if missing",
+    )
+    variants_parser.add_argument(
+        "--format",
+        choices=("latex", "markdown", "html"),
+        default="latex",
+        help="format of the sheets, solutions and teacher document (default: latex)",
+    )
+    add_presentation_arguments(variants_parser)
+    _add_force_argument(variants_parser)
+    _add_limit_argument(variants_parser)
+    variants_parser.set_defaults(run=_run_variants)
+
+
+def _run_exercise(arguments: argparse.Namespace) -> int:
+    from .exercise import read_exercise
+    from .render.exercise import exercise_document, render_document
+    from .spec import spec_document
+
+    _reject_output_over_spec(arguments)
+    _check_output_path(arguments)
+    text, source = _spec_text(arguments)
+    spec = parse_spec(text, source=source, limits=_limits(arguments))
+    exercise = read_exercise(spec_document(text, source), spec)
+    document = exercise_document(
+        exercise,
+        solve(spec),
+        title=spec.title,
+        **_presentation(arguments, spec),
+    )
+    output = _marked(render_document(document, arguments.format), arguments.format)
+    _emit(output, arguments, "the exercise sheet")
+    return EXIT_OK
+
+
+def _run_variants(arguments: argparse.Namespace) -> int:
+    from .spec import spec_document
+    from .variants import draw_variants, variant_files, write_variant_files
+
+    if arguments.count < 1:
+        raise DerivationError(f"--count: expected 1 or more, found {arguments.count}")
+    text, source = _spec_text(arguments)
+    limits = _limits(arguments)
+    spec = parse_spec(text, source=source, limits=limits)
+    options = _presentation(arguments, spec)
+    document = spec_document(text, source)
+    variant_set = draw_variants(document, spec, arguments.count, arguments.seed, limits)
+    files = variant_files(variant_set, arguments.format, **options)
+    write_variant_files(files, arguments.output, force=arguments.force)
+    sys.stdout.write(variant_set.report())
+    print(f"wrote {len(files)} files to {arguments.output}")
+    return EXIT_OK
+
+
+def _spec_text(arguments: argparse.Namespace) -> tuple[str, str]:
+    """Return the text of the spec that the arguments name, and its name."""
+    limits = _limits(arguments)
+    if arguments.example is not None:
+        return example_text(arguments.example), arguments.example
+    if arguments.spec == "-":
+        return _read_standard_input(limits.spec_bytes), "<stdin>"
+    # load_spec reports a missing, unreadable or oversized file by its name.
+    load_spec(arguments.spec, limits)
+    return Path(arguments.spec).read_text(encoding="utf-8"), arguments.spec
+
+
+def _presentation(arguments: argparse.Namespace, spec: Spec) -> dict[str, object]:
+    """Read --notation, --numbers, --max-columns, --max-rows and --diagram."""
+    from .render.document import MIN_MATRIX_LIMIT, Detail
+    from .render.notation import Notation
+    from .render.number_format import NumberFormat
+    from .render.settings import parse_assignments
+
+    if arguments.detail not in (None, "full") and arguments.command == "exercise":
+        raise DerivationError("--detail applies to solutions, not to exercise sheets")
+    limits = {}
+    for dimension in ("columns", "rows"):
+        given = getattr(arguments, f"max_{dimension}")
+        if given is None:
+            continue
+        if given != 0 and given < MIN_MATRIX_LIMIT:
+            raise DerivationError(
+                f"--max-{dimension}: expected 0 (no limit) or an integer of at "
+                f"least {MIN_MATRIX_LIMIT}, found {given}"
+            )
+        limits[f"max_{dimension}"] = given or None
+    return {
+        "notation": Notation.from_mapping(
+            parse_assignments(arguments.notation, "--notation"), base=spec.notation
+        ),
+        "numbers": NumberFormat.from_mapping(
+            parse_assignments(arguments.numbers, "--numbers"), base=spec.numbers
+        ),
+        "detail": Detail(arguments.detail or "full", **limits),
+        "diagram": bool(arguments.diagram or spec.diagram),
+    }
 
 
 def _reject_output_over_spec(arguments: argparse.Namespace) -> None:

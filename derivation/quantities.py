@@ -118,7 +118,9 @@ def numeric(value: sympy.Expr, digits: int = WORKING_DIGITS) -> sympy.Float:
     replaced = value.xreplace({name: name.value for name in names})
     result = replaced.evalf(digits)
     if not result.is_number:
-        raise DerivationError(f"{value} has no numerical value because it contains symbols")
+        raise DerivationError(
+            f"{value} has no numerical value because it contains symbols"
+        )
     return result
 
 

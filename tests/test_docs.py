@@ -158,6 +158,7 @@ def test_pages_with_examples_found():
     shell_names = [page.name for page in SHELL_PAGES]
     assert python_names == [
         "checking.md",
+        "exercises.md",
         "float-path.md",
         "index.md",
         "limits.md",
@@ -169,6 +170,7 @@ def test_pages_with_examples_found():
     assert shell_names == [
         "checking.md",
         "examples.md",
+        "exercises.md",
         "index.md",
         "limits.md",
         "output.md",

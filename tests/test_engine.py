@@ -13,7 +13,6 @@ import pytest
 import sympy
 
 import derivation.trace as trace_module
-
 from derivation.activations import relu
 from derivation.engine import solve, train
 from derivation.errors import DerivationError, NumberError

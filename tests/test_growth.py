@@ -17,7 +17,6 @@ import pytest
 import sympy
 
 import derivation.trace as trace_module
-
 from derivation import engine
 from derivation.activations import Activation, relu
 from derivation.engine import forward, solve, train

@@ -5,7 +5,6 @@ import dataclasses
 import sympy
 
 import derivation.trace as trace_module
-
 from derivation.backend import FLINT
 from derivation.engine import train
 from derivation.lazy import Deferred, LazyField, stored_value

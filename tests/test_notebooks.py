@@ -20,6 +20,7 @@ EXPECTED_NAMES = [
     "learning-rate.ipynb",
     "relu-1-2-2-1-homework.ipynb",
     "tour.ipynb",
+    "variants.ipynb",
 ]
 # Seconds per cell; each cell here finishes in well under a second.
 CELL_TIMEOUT = 60
