@@ -396,12 +396,20 @@ def leaky_relu(slope: object = LEAKY_SLOPE, derivative_at_zero: int = 0) -> Acti
         definition=r"\max(\alpha z, z)",
         derivative_definition=cases,
         latex_name=r"\operatorname{LReLU}",
-        float_function=_leaky_float(p / q),
-        float_slope=_leaky_float_slope(p / q, derivative_at_zero),
+        float_function=_leaky_float(_as_float(alpha)),
+        float_slope=_leaky_float_slope(_as_float(alpha), derivative_at_zero),
         rational_function=function,
         rational_slope=derivative,
         parameters=rf"\alpha = {written}",
     )
+
+
+def _as_float(value: sympy.Rational) -> float:
+    """Return the nearest float, or an infinity for a value beyond float range."""
+    try:
+        return int(value.p) / int(value.q)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def sigmoid() -> Activation:

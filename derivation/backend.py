@@ -52,6 +52,8 @@ from sympy.polys.matrices.sdm import SDM
 from .lazy import Deferred
 
 if TYPE_CHECKING:
+    from flint import fmpq, fmpq_mat, fmpz
+
     from .activations import Activation
     from .growth import RoundingPolicy
     from .losses import Loss
@@ -335,7 +337,10 @@ class FlintMatrix:
         return NotImplemented if left is None else _sum(left, self, True)
 
     def __truediv__(self, other: Any) -> Any:
-        if isinstance(other, (int, *_FLINT_SCALARS)):
+        if _FMPQ is None:
+            raise RuntimeError("a FlintMatrix needs python-flint, which is missing")
+        # Two checks rather than one tuple, so that the type checker narrows.
+        if isinstance(other, int) or isinstance(other, _FLINT_SCALARS):
             return _scaled(self, 1 / _FMPQ(other))
         return NotImplemented
 
@@ -354,6 +359,8 @@ def _numerator_bits(numerators: Any, shape: tuple[int, int]) -> int:
         square = (numerators.transpose() * numerators)[0, 0]
     elif rows == 1:
         square = (numerators * numerators.transpose())[0, 0]
+    elif _BIT_LENGTH is None:
+        raise RuntimeError("a FlintMatrix needs python-flint, which is missing")
     else:
         return max(map(_BIT_LENGTH, numerators.entries()), default=0)
     return (square.bit_length() + 1) // 2
@@ -607,6 +614,8 @@ class _FlintConversion(Deferred):
     """The conversion of an ``fmpq_mat`` to a SymPy matrix, run on first read."""
 
     __slots__ = ("_source", "_immutable")
+    # Always given here, unlike in Deferred.
+    shape: tuple[int, int]
 
     def __init__(self, source: Any, shape: tuple[int, int], immutable: bool) -> None:
         self._source = source
@@ -675,7 +684,11 @@ def _flint_arithmetic() -> FlintArithmetic | None:
     return FlintArithmetic()
 
 
-def _flint_types() -> tuple[Any, tuple[type, ...], Any]:
+def _flint_types() -> tuple[
+    type[fmpq_mat] | None,
+    tuple[type[fmpz], type[fmpq]] | tuple[()],
+    Callable[[fmpz], int] | None,
+]:
     """Return python-flint's matrix type, scalar types and ``fmpz.bit_length``."""
     try:
         import flint

@@ -17,9 +17,10 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from . import __version__
 from .bundled import example_names, example_text
@@ -43,10 +44,17 @@ from .limits import (
 from .render.options import add_presentation_arguments, render_solution
 from .spec import Spec, load_spec, parse_spec
 
+if TYPE_CHECKING:
+    from .render.document import Detail
+    from .render.notation import Notation
+    from .render.number_format import NumberFormat
+
 EXIT_OK = 0
 EXIT_WRONG_VALUES = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+_T = TypeVar("_T")
 
 FORMATS = ("latex", "markdown", "html", "json")
 
@@ -195,15 +203,33 @@ def _run_solve(arguments: argparse.Namespace) -> int:
     if arguments.float:
         from .float_engine import solve_float
 
-        document = {"written_by": version_text()} | solve_float(spec).to_dict()
+        document = {"written_by": version_text()} | _in_spec(
+            spec, lambda: solve_float(spec)
+        ).to_dict()
         text = json.dumps(document, indent=2) + "\n"
         _emit(text, arguments, "the float64 JSON output")
         return EXIT_OK
 
-    trace = solve(spec)
+    trace = _in_spec(spec, lambda: solve(spec))
     text = _marked(render_solution(trace, spec, arguments), arguments.format)
     _emit(text, arguments, f"the {_FORMAT_NAMES[arguments.format]} output")
     return EXIT_OK
+
+
+def _in_spec(spec: Spec, run: Callable[[], _T]) -> _T:
+    """Run a computation on ``spec``, naming the spec file in any error.
+
+    Errors found while training (a digit limit, an output outside a loss's
+    range, a sign that depends on symbols) do not know the file by
+    themselves.
+    """
+    try:
+        return run()
+    except DerivationError as error:
+        source = spec.source
+        if source is None or str(error).startswith(f"{source}:"):
+            raise
+        raise DerivationError(f"{source}: {error}") from None
 
 
 def _run_compare(arguments: argparse.Namespace) -> int:
@@ -211,7 +237,7 @@ def _run_compare(arguments: argparse.Namespace) -> int:
     from .float_engine import solve_float
 
     spec = _read_spec(arguments)
-    comparison = compare(solve(spec), solve_float(spec))
+    comparison = _in_spec(spec, lambda: compare(solve(spec), solve_float(spec)))
     if arguments.format == "json":
         print(json.dumps(comparison.to_dict(), indent=2))
     else:
@@ -503,7 +529,16 @@ def _spec_text(arguments: argparse.Namespace) -> tuple[str, str]:
     return Path(arguments.spec).read_text(encoding="utf-8"), arguments.spec
 
 
-def _presentation(arguments: argparse.Namespace, spec: Spec) -> dict[str, object]:
+class _Presentation(TypedDict):
+    """The presentation options that the renderers take as keywords."""
+
+    notation: Notation
+    numbers: NumberFormat
+    detail: Detail
+    diagram: bool
+
+
+def _presentation(arguments: argparse.Namespace, spec: Spec) -> _Presentation:
     """Read --notation, --numbers, --max-columns, --max-rows and --diagram."""
     from .render.document import MIN_MATRIX_LIMIT, Detail
     from .render.notation import Notation

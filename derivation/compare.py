@@ -321,6 +321,9 @@ def find_kinks(trace: Trace, float_trace: FloatTrace) -> list[Kink]:
         for number, (is_relu, record, float_record) in enumerate(layers, start=1):
             if not is_relu:
                 continue
+            float_slope = float_record.slope
+            if float_slope is None:
+                raise ValueError(f"the float64 ReLU layer {number} has no slope")
             batch = record.z.cols > 1
             for unit in range(record.z.rows):
                 for column in range(record.z.cols):
@@ -331,7 +334,7 @@ def find_kinks(trace: Trace, float_trace: FloatTrace) -> list[Kink]:
                         exact_z=record.z[unit, column],
                         float_z=float(float_record.z[unit, column]),
                         exact_slope=record.slope[unit, column],
-                        float_slope=float(float_record.slope[unit, column]),
+                        float_slope=float(float_slope[unit, column]),
                         column=column + 1 if batch else None,
                     )
                     if kink.exact_z == 0 or kink.crossed:

@@ -40,7 +40,7 @@ from .backend import FLINT, GENERAL, is_rational
 from .errors import DerivationError
 from .growth import DEFAULT_MAX_DIGITS, DigitLimit, RoundingPolicy, check_max_digits
 from .lazy import Deferred, stored_value
-from .losses import Loss, check_targets, get_loss
+from .losses import Loss, check_outputs, check_targets, get_loss
 from .network import Layer, Network, exact_matrix
 from .optimizers import PLAIN, Optimizer
 from .quantities import Names
@@ -282,6 +282,11 @@ def _output_gradient(
     """
     output = passes[-1].a
     samples = y.matrix.cols
+    if loss.name in ("binary_cross_entropy", "categorical_cross_entropy"):
+        try:
+            check_outputs(loss, output.matrix, y.matrix)
+        except DerivationError as error:
+            raise DerivationError(f"step {recorder.number}: {error}") from None
     if samples > 1:
         return _batch_output_gradient(output, y, loss, mean, recorder, len(passes))
     arithmetic = output.arithmetic

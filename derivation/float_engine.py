@@ -221,7 +221,9 @@ def to_float(value: sympy.Expr) -> float:
 def _closed_form_value(value: object) -> sympy.Rational:
     """Return the exact binary value of a closed form evaluated numerically."""
     if not isinstance(value, sympy.Expr) or value.free_symbols - value.atoms(Named):
-        raise DerivationError(f"{value} is not a rational number")
+        raise DerivationError(
+            f"{value} is not a number: the float path needs numbers, not symbols"
+        )
     approximation = numeric(value)
     if not isinstance(approximation, sympy.Float):
         raise DerivationError(f"{value} is not a real number")

@@ -330,18 +330,35 @@ def categorical_cross_entropy() -> Loss:
     )
 
 
-def check_targets(loss: Loss, output_activation: str, y: sympy.Matrix) -> None:
-    """Reject targets for which the combined softmax gradient would be wrong.
+# Losses whose targets are probabilities, between 0 and 1.
+_PROBABILITY_LOSSES = ("binary_cross_entropy", "categorical_cross_entropy")
 
-    With softmax and categorical cross-entropy, ``dL/dz = a - y`` holds only
-    when the targets of each sample (a column of ``y``) sum to 1.
+
+def _check_probabilities(loss: Loss, y: sympy.Matrix) -> None:
+    for number in range(y.cols):
+        for target in y[:, number]:
+            if isinstance(target, sympy.Rational) and not 0 <= target <= 1:
+                raise DerivationError(
+                    f"y: sample {number + 1}: expected targets from 0 to 1 for "
+                    f"{loss.name.replace('_', ' ')}, found {target}"
+                )
+
+
+def check_targets(loss: Loss, output_activation: str, y: sympy.Matrix) -> None:
+    """Reject targets that the loss cannot take.
+
+    Cross-entropy targets are probabilities, from 0 to 1. With softmax and
+    categorical cross-entropy, ``dL/dz = a - y`` holds only when the targets
+    of each sample (a column of ``y``) sum to 1.
 
     Raises
     ------
     DerivationError
-        If the loss combines with a softmax output layer and a sample's
-        targets do not sum to 1.
+        If a cross-entropy target lies outside 0 to 1, or the loss combines
+        with a softmax output layer and a sample's targets do not sum to 1.
     """
+    if loss.name in _PROBABILITY_LOSSES:
+        _check_probabilities(loss, y)
     if not (loss.combines_with("softmax") and output_activation == "softmax"):
         return
     for number in range(y.cols):
@@ -351,6 +368,48 @@ def check_targets(loss: Loss, output_activation: str, y: sympy.Matrix) -> None:
                 f"y: sample {number + 1}: expected targets that sum to 1 for "
                 f"softmax with categorical cross-entropy, found a sum of {total}"
             )
+
+
+def check_outputs(loss: Loss, a: sympy.Matrix, y: sympy.Matrix) -> None:
+    """Reject outputs at which a cross-entropy loss has no finite value.
+
+    Binary cross-entropy needs every output strictly between 0 and 1, and
+    categorical cross-entropy a positive output wherever the target is not 0.
+
+    Raises
+    ------
+    DerivationError
+        If an output lies outside that range; the message names the sample
+        and the unit, counted from 1.
+    """
+    if loss.name not in _PROBABILITY_LOSSES:
+        return
+    from .quantities import exact_sign
+
+    for (row, column), output in _entries(a):
+        target = y[row, column]
+        low = exact_sign(output) <= 0 and target != 0
+        if loss.name == "binary_cross_entropy":
+            low = exact_sign(output) <= 0 or exact_sign(1 - output) <= 0
+        if low:
+            expected = (
+                "strictly between 0 and 1"
+                if loss.name == "binary_cross_entropy"
+                else "above 0 where the target is not 0"
+            )
+            raise DerivationError(
+                f"output unit {row + 1} of sample {column + 1}: expected an output "
+                f"{expected} for {loss.name.replace('_', ' ')}, found {output}; "
+                "use a sigmoid or softmax output layer"
+            )
+
+
+def _entries(matrix: sympy.Matrix) -> list[tuple[tuple[int, int], sympy.Expr]]:
+    return [
+        ((row, column), matrix[row, column])
+        for row in range(matrix.rows)
+        for column in range(matrix.cols)
+    ]
 
 
 _FACTORIES: dict[str, Callable[[], Loss]] = {

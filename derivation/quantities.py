@@ -137,7 +137,7 @@ def exact_sign(value: sympy.Expr) -> int:
         If the value has symbols, or is too close to zero to decide.
     """
     if isinstance(value, sympy.Rational):
-        return (value > 0) - (value < 0)
+        return 1 if value > 0 else (-1 if value < 0 else 0)
     if value.is_positive:
         return 1
     if value.is_negative:
@@ -146,7 +146,8 @@ def exact_sign(value: sympy.Expr) -> int:
         return 0
     if value.free_symbols - value.atoms(Named):
         raise DerivationError(
-            f"the sign of {value} depends on its symbols; give numbers instead"
+            f"the sign of {value} depends on its symbols (a ReLU or leaky ReLU "
+            "needs it); give numbers for them, or use an activation without a kink"
         )
     approximation = numeric(value)
     if abs(approximation) > sympy.Float(10) ** (10 - WORKING_DIGITS):
@@ -162,9 +163,12 @@ class Names:
 
     def __init__(self) -> None:
         self.quantities: list[Named] = []
+        self._by_definition: dict[sympy.Expr, Named] = {}
 
     def shorten(self, value: sympy.Expr) -> sympy.Expr:
-        """Return ``value``, or a new name for it when it is long.
+        """Return ``value``, or a name for it when it is long.
+
+        A value equal in form to one named before gets the same name.
 
         Values with free symbols (symbolic mode) are never named, since
         their formula is what the user asked to see.
@@ -173,8 +177,12 @@ class Names:
             return value
         if value.free_symbols - value.atoms(Named):
             return value
+        known = self._by_definition.get(value)
+        if known is not None:
+            return known
         named = Named(len(self.quantities) + 1, value, numeric(value))
         self.quantities.append(named)
+        self._by_definition[value] = named
         return named
 
     def shorten_matrix(self, matrix: sympy.MatrixBase) -> sympy.Matrix:

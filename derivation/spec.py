@@ -328,10 +328,9 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
     try:
         check_targets(loss, network.layers[-1].activation.name, y)
     except DerivationError as error:
-        expected = "targets that sum to 1 in every sample, for softmax with "
-        expected += "categorical cross-entropy"
-        sample = str(error).split(": ")[1]
-        found = str(error).rsplit("found ", 1)[-1]
+        # The message reads "y: sample N: expected ..., found ...".
+        _, sample, rest = str(error).split(": ", 2)
+        expected, found = rest.removeprefix("expected ").rsplit(", found ", 1)
         raise SpecError(f"data: y: {sample}", expected, found) from None
     learning_rate = _number(
         _require(training, "learning_rate", "training"), "training: learning_rate"

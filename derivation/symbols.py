@@ -6,9 +6,9 @@ SymPy expressions in those names, and :meth:`derivation.trace.Trace.subs`
 puts numbers in later.
 
 A name is a letter followed by letters, digits or underscores. Names that a
-reader would take for numbers or constants (``inf``, ``nan``, ``oo``, ``pi``,
-``e``, ``i``) and the names the engine gives long values (``q_1``, ``q_2``,
-...) are refused.
+reader would take for numbers, constants or functions (``inf``, ``nan``,
+``oo``, ``pi``, ``e``, ``i``, ``exp``, ``log``, ``sqrt``, ...) and the names
+the engine gives long values (``q_1``, ``q_2``, ...) are refused.
 
 >>> to_exact_value("eta")
 eta
@@ -31,7 +31,11 @@ from .errors import NumberError
 from .numbers import to_exact
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
-_RESERVED = re.compile(r"(q_\d+|inf|infinity|nan|oo|zoo|pi|e|i)\Z", re.IGNORECASE)
+_RESERVED = re.compile(
+    r"(q_\d+|inf|infinity|nan|oo|zoo|pi|e|i|exp|log|ln|sqrt|sin|cos|tan|tanh|"
+    r"max|min)\Z",
+    re.IGNORECASE,
+)
 
 
 def symbol(name: str) -> sympy.Symbol:

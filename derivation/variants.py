@@ -76,10 +76,12 @@ from typing import Any
 
 import sympy
 
+from .activations import Activation, RationalFunction
 from .errors import DerivationError, SpecError
 from .exercise import Exercise, asked_value, read_exercise, toml_number
 from .files import mark_comment
 from .limits import Limits, ResourceLimitError
+from .losses import Loss, RationalLossGradient, RationalLossValue
 from .network import Network
 from .numbers import DecimalText, parse_number, to_exact
 from .numbers import describe_toml_value as _describe
@@ -949,8 +951,10 @@ class _Screen:
         self.check_number = _number_check(plan.constraints)
         self.constraints = plan.constraints
         self.steps = spec.step_count
-        self.loss = spec.loss
-        self.activations = [layer.activation for layer in spec.network.layers]
+        self.loss = _exact_loss(spec.loss)
+        self.activations = [
+            _exact_activation(layer.activation) for layer in spec.network.layers
+        ]
         self.weights = [_rationals(layer.W) for layer in spec.network.layers]
         self.biases = [_rationals(layer.b.T)[0] for layer in spec.network.layers]
         self.x = _rationals(spec.x.T)[0]
@@ -1004,8 +1008,42 @@ class _Screen:
             return rejected.rejection
 
 
+@dataclass(frozen=True)
+class _ExactActivation:
+    """An activation's name and its functions on exact rationals."""
+
+    name: str
+    rational_function: RationalFunction
+    rational_slope: RationalFunction
+
+
+@dataclass(frozen=True)
+class _ExactLoss:
+    """A loss's functions on exact rationals."""
+
+    rational_value: RationalLossValue
+    rational_gradient: RationalLossGradient
+
+
+def _exact_activation(activation: Activation) -> _ExactActivation:
+    function, slope = activation.rational_function, activation.rational_slope
+    if function is None or slope is None:
+        raise TypeError(f"activation {activation.name!r} has no rational form")
+    return _ExactActivation(activation.name, function, slope)
+
+
+def _exact_loss(loss: Loss) -> _ExactLoss:
+    value, gradient = loss.rational_value, loss.rational_gradient
+    if value is None or gradient is None:
+        raise TypeError(f"loss {loss.name!r} has no rational form")
+    return _ExactLoss(value, gradient)
+
+
+_Rational: type[fmpq] | type[Fraction]
 try:
-    from flint import fmpq as _Rational
+    from flint import fmpq
+
+    _Rational = fmpq
 except ImportError:  # pragma: no cover - python-flint is a dependency
     _Rational = Fraction
 

@@ -8,6 +8,7 @@ here: exact ``Fraction`` arithmetic for the rational examples and 50-digit
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -15,15 +16,17 @@ import sympy
 
 from derivation.bundled import example_text
 from derivation.engine import solve, train
-from derivation.errors import DerivationError
+from derivation.errors import DerivationError, SpecError
 from derivation.network import Layer, Network
 from derivation.optimizers import Optimizer
 from derivation.quantities import SHORT_NODES, node_count, numeric
 from derivation.render import render_latex
-from derivation.spec import parse_spec
+from derivation.spec import load_spec, parse_spec
 from tests.latex_tools import compile_latex, require_latex_tools
 
 mpmath.mp.dps = 50
+
+FEATURES = Path(__file__).parent / "data" / "features"
 
 NEW_EXAMPLES = (
     "sigmoid-2-2-2",
@@ -455,3 +458,60 @@ def test_new_example_compiles(name, tmp_path):
     source = render_latex(solve(spec), title=spec.title)
     compiled = compile_latex(source, tmp_path)
     assert compiled.overfull_boxes == []
+
+
+def test_named_values_section_fits_pages(tmp_path):
+    require_latex_tools()
+    spec = load_spec(FEATURES / "softmax-momentum-two-steps.toml")
+    trace = solve(spec)
+    assert len(trace.quantities) > 30
+    compiled = compile_latex(render_latex(trace, title=spec.title), tmp_path)
+    assert "Overfull \\vbox" not in compiled.log
+
+
+def test_equal_long_values_share_a_name():
+    trace = example_trace("softmax-cross-entropy")
+    definitions = [named.definition for named in trace.quantities]
+    assert len(definitions) == len(set(definitions))
+
+
+# -- inputs a loss cannot take --------------------------------------------------
+
+
+def test_cross_entropy_target_above_one_rejected():
+    text = example_text("binary-cross-entropy").replace(
+        "y = [[1], [0]]", "y = [[2], [0]]"
+    )
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, "bce.toml")
+    assert str(info.value) == (
+        "bce.toml: data: y: sample 1: expected targets from 0 to 1 for binary "
+        "cross entropy, found 2"
+    )
+
+
+def test_cross_entropy_output_outside_range_rejected():
+    network = Network([Layer([[1]], [0], "identity")])
+    with pytest.raises(DerivationError) as info:
+        train(network, [-1], [1], loss="binary_cross_entropy", learning_rate=1)
+    assert str(info.value) == (
+        "step 1: output unit 1 of sample 1: expected an output strictly between 0 "
+        "and 1 for binary cross entropy, found -1; use a sigmoid or softmax output "
+        "layer"
+    )
+
+
+def test_softmax_targets_must_sum_to_one():
+    network = Network([Layer([[1], [2]], [0, 0], "softmax")])
+    with pytest.raises(DerivationError) as info:
+        train(network, [1], [1, 1], loss="categorical_cross_entropy", learning_rate=1)
+    assert str(info.value) == (
+        "y: sample 1: expected targets that sum to 1 for softmax with categorical "
+        "cross-entropy, found a sum of 2"
+    )
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "q_1", "oo"])
+def test_reserved_symbol_names_rejected(name):
+    with pytest.raises(DerivationError):
+        Layer([[name]], [0], "identity")

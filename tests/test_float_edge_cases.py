@@ -196,7 +196,7 @@ def test_input_beyond_float_range_exits_2(capsys, tmp_path):
     captured = capsys.readouterr()
     assert status == 2
     assert captured.err == (
-        "derivation: error: 1.00e+400 is outside the float64 range "
+        f"derivation: error: {spec}: 1.00e+400 is outside the float64 range "
         "(magnitudes up to about 1.8e308)\n"
     )
 

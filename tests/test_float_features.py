@@ -110,8 +110,11 @@ def test_float_softmax_slope_is_none() -> None:
 
 def test_to_float_rejects_symbol() -> None:
     spec = parse_spec(example_text("symbolic-1-1-1"))
-    with pytest.raises(DerivationError, match="^x is not a rational number$"):
+    with pytest.raises(DerivationError) as info:
         solve_float(spec)
+    assert str(info.value) == (
+        "x is not a number: the float path needs numbers, not symbols"
+    )
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -132,4 +135,6 @@ def test_cli_compare_runs_example(name: str, capsys) -> None:
 def test_cli_float_symbolic_error(capsys) -> None:
     code = main(["solve", "--example", "symbolic-1-1-1", "--float", "--format", "json"])
     assert code != 0
-    assert "x is not a rational number" in capsys.readouterr().err
+    assert "x is not a number: the float path needs numbers, not symbols" in (
+        capsys.readouterr().err
+    )

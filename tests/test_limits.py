@@ -566,6 +566,6 @@ def test_growing_values_exit_2_on_cli(capsys, tmp_path):
     status, out, err = _run(capsys, "solve", str(spec), "-o", str(tmp_path / "s.tex"))
     assert status == 2
     assert out == ""
-    assert err.startswith("derivation: error: step ")
+    assert err.startswith(f"derivation: error: {spec}: step ")
     assert "more than the limit of 50" in err
     assert not (tmp_path / "s.tex").exists()

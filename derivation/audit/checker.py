@@ -109,14 +109,14 @@ class Auditor:
             self.heading(part)
         elif isinstance(part, Problem):
             self.not_checked(part.line, part.text, part.reason)
-        elif isinstance(part, MathPiece):
-            for item, parsed in prepared:  # type: ignore[union-attr]
+        elif isinstance(part, MathPiece) and isinstance(prepared, list):
+            for item, parsed in prepared:
                 if isinstance(item, TableCells):
                     self.table(parsed, item.line)
                 else:
                     self.statement(item, parsed, part)
-        elif isinstance(part, Table):
-            self.table(prepared, part.line)  # type: ignore[arg-type]
+        elif isinstance(part, Table) and isinstance(prepared, list):
+            self.table(prepared, part.line)
 
     def heading(self, heading: Heading) -> None:
         self.headings = {
@@ -199,7 +199,7 @@ class Auditor:
                     continue
                 header = head[column] if column < len(head) else None
                 quantity = self.table_quantity(label, header, head[0] if head else None)
-                self.table_value(cell, quantity)
+                self.table_value(cell, cell.node, quantity)
 
     def table_quantity(
         self, label: _TableCell, header: _TableCell | None, corner: _TableCell | None
@@ -238,7 +238,9 @@ class Auditor:
             kind += "_after"
         return Quantity(kind, position)
 
-    def table_value(self, cell: _TableCell, quantity: Quantity | None) -> None:
+    def table_value(
+        self, cell: _TableCell, node: Node, quantity: Quantity | None
+    ) -> None:
         equation = cell.text
         if quantity is None:
             self.not_checked(
@@ -246,11 +248,11 @@ class Auditor:
             )
             return
         try:
-            value = evaluate(cell.node, self.scope(quantity.layer))  # type: ignore[arg-type]
+            value = evaluate(node, self.scope(quantity.layer))
         except (UnknownName, ShapeError, TooLarge) as error:
             self.not_checked(cell.line, equation, f"cannot evaluate: {error}")
             return
-        self.standalone(quantity, value, cell.line, equation, cell.node)
+        self.standalone(quantity, value, cell.line, equation, node)
 
     # -- values and names -----------------------------------------------
 

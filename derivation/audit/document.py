@@ -252,13 +252,13 @@ def _blank_code_spans(text: str) -> str:
 
 def _inline_math(
     text: str, first_line: int, markdown: bool = True
-) -> tuple[list[Part], str, list[Problem]]:
+) -> tuple[list[MathPiece], str, list[Problem]]:
     """Find ``$$``, ``\\[``, ``\\(`` and ``$`` math in a piece of text.
 
     Returns the math pieces, the text outside math, and problems such as a
     ``$`` that is never closed.
     """
-    pieces: list[Part] = []
+    pieces: list[MathPiece] = []
     problems: list[Problem] = []
     outside: list[str] = []
     index = 0

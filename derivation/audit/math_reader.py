@@ -21,6 +21,7 @@ with the reason, so the auditor can list it as not checked.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from ..errors import NumberError
@@ -324,11 +325,11 @@ class _Parser:
         word = _plain_word(group)
         if isinstance(node, Name):
             if word in ("i", "j", "k"):
-                return _with(node, indexed=True)
+                return replace(node, indexed=True)
             if word in _AFTER_WORDS:
-                return _with(node, variant="after")
+                return replace(node, variant="after")
             if word in _BEFORE_WORDS:
-                return _with(node, variant="before")
+                return replace(node, variant="before")
         raise Unreadable(f"the subscript {word!r}", underscore.line)
 
     def primary(self) -> Node:
@@ -418,11 +419,11 @@ class _Parser:
         """Take ``\\partial W^{[1]}`` or ``d W^{[1]}`` up to its superscripts."""
         start = self.index
         self.take()
-        if self.peek() is not None and self.peek().is_command("mathrm", "text"):
+        if (token := self.peek()) is not None and token.is_command("mathrm", "text"):
             self.take()
             self.brace_group()
         self.take()
-        while self.peek() is not None and self.peek().is_symbol("^", "_"):
+        while (token := self.peek()) is not None and token.is_symbol("^", "_"):
             self.take()
             self.brace_group()
         return self.tokens[start : self.index]
@@ -641,8 +642,8 @@ class _Parser:
             raise Unreadable(f"the delimiter {opening.written!r}", opening.line)
         if (
             opening.is_symbol("[")
-            and self.peek() is not None
-            and self.peek().is_command("begin")
+            and (following := self.peek()) is not None
+            and following.is_command("begin")
         ):
             matrix = self.primary()
             self.closing(closing_text)
@@ -763,8 +764,8 @@ class _Parser:
         if (
             following is not None
             and following.is_symbol("{")
-            and self.peek(1) is not None
-            and self.peek(1).is_symbol("}")
+            and (second := self.peek(1)) is not None
+            and second.is_symbol("}")
         ):
             self.index += 2
             following = self.peek()
@@ -878,22 +879,8 @@ def _layer_mark(group: list[Token]) -> tuple[str | None, bool] | None:
 
 def _transposed(node: Node, line: int) -> Node:
     if isinstance(node, Name):
-        return _with(node, transposed=not node.transposed)
+        return replace(node, transposed=not node.transposed)
     return Transpose(node, line)
-
-
-def _with(name: Name, **changes: object) -> Name:
-    values = {
-        "kind": name.kind,
-        "label": name.label,
-        "transposed": name.transposed,
-        "variant": name.variant,
-        "indexed": name.indexed,
-        "written": name.written,
-        "line": name.line,
-    }
-    values.update(changes)
-    return Name(**values)  # type: ignore[arg-type]
 
 
 def _split(tokens: list[Token], is_separator) -> list[list[Token]]:

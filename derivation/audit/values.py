@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import NotRequired, TypedDict
 
 # Numerators and denominators longer than this many bits end the evaluation,
 # so a hostile document cannot make the auditor compute huge numbers. About
@@ -124,14 +125,29 @@ def describe_shape(value: Value) -> str:
     return f"a {rows}x{columns} matrix"
 
 
-def _merge(*values: Value, **changes: object) -> dict[str, object]:
-    merged: dict[str, object] = {
+class _Merged(TypedDict):
+    """The provenance fields of a :class:`Value`, and its scalar flag if set."""
+
+    origins: frozenset[int]
+    rounded: bool
+    indexed: bool
+    kink: bool
+    scalar: NotRequired[bool]
+
+
+def _merge(
+    *values: Value, scalar: bool | None = None, indexed: bool | None = None
+) -> _Merged:
+    merged: _Merged = {
         "origins": frozenset().union(*(value.origins for value in values)),
         "rounded": any(value.rounded for value in values),
         "indexed": any(value.indexed for value in values),
         "kink": any(value.kink for value in values),
     }
-    merged.update(changes)
+    if scalar is not None:
+        merged["scalar"] = scalar
+    if indexed is not None:
+        merged["indexed"] = indexed
     return merged
 
 
@@ -282,7 +298,7 @@ def divide(left: Value, right: Value) -> Value:
     else:
         reciprocal_radius = _ZERO
     reciprocal = Value(
-        1, 1, (1 / denominator,), (reciprocal_radius,), scalar=True, **_merge(right)
+        1, 1, (1 / denominator,), (reciprocal_radius,), **_merge(right, scalar=True)
     )
     return (
         scale(reciprocal, left)

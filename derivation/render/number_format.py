@@ -34,8 +34,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
@@ -110,6 +110,12 @@ class NumberFormat:
     significant: int | None = None
     repeating: bool = False
     decimal_separator: str = "point"
+    if TYPE_CHECKING:
+        # Set in __post_init__; declared here for the type checker only, so
+        # that at run time it is not a field.
+        _written: dict[tuple[Any, Any], WrittenNumber] = field(
+            init=False, repr=False, compare=False
+        )
 
     def __post_init__(self) -> None:
         read_choice(_GROUP, "style", self.style, STYLES)

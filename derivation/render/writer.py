@@ -84,6 +84,9 @@ def write_document(
     return Document(title, blocks, columns)
 
 
+# Named values listed in one block of aligned equations.
+_NAMES_PER_BLOCK = 8
+
 # Rounded values are written as plain decimals, whatever the number format.
 _DECIMALS = NumberFormat(style="exact")
 
@@ -973,15 +976,18 @@ class _Writer:
             Math(r"\approx"),
             f" are correctly rounded to {SHOWN_DIGITS} significant digits.",
         )
-        rows = []
-        for named in quantities:
-            definition = sympy.latex(named.definition)
-            value = number(rounded_value(named), _DECIMALS)
-            rows += chain_rows(
-                symbol(sympy.latex(named), 1.2),
-                [symbol(definition, len(definition) * 0.25), value],
-            )
-        yield rows_block(rows)
+        # One block per few names, because a block of aligned equations cannot
+        # break across pages.
+        for start in range(0, len(quantities), _NAMES_PER_BLOCK):
+            rows = []
+            for named in quantities[start : start + _NAMES_PER_BLOCK]:
+                definition = sympy.latex(named.definition)
+                value = number(rounded_value(named), _DECIMALS)
+                rows += chain_rows(
+                    symbol(sympy.latex(named), 1.2),
+                    [symbol(definition, len(definition) * 0.25), value],
+                )
+            yield rows_block(rows)
 
     def result(self, recorded: sympy.Matrix, exact: sympy.Matrix) -> Piece:
         """Write a result, marked as rounded if it differs from ``exact``.
