@@ -680,15 +680,9 @@ def train(
     if isinstance(loss, str):
         loss = get_loss(loss)
     check_targets(loss, network.layers[-1].activation.name, y_data)
-    batches = _batches(x_data.cols, batch_size)
-    total = _step_count(steps, epochs, len(batches))
-    if reduction not in REDUCTIONS:
-        raise DerivationError(
-            f"reduction: expected 'mean' or 'sum', found {reduction!r}"
-        )
-    optimizer = optimizer or PLAIN
-    if not isinstance(optimizer, Optimizer):
-        raise DerivationError(f"optimizer must be an Optimizer, not {optimizer!r}")
+    batches, total, optimizer = schedule(
+        x_data.cols, steps, epochs, batch_size, reduction, optimizer
+    )
     options = _step_options(rounding, max_digits, optimizer, reduction)
     names = Names()
 
@@ -728,6 +722,37 @@ def train(
         optimizer=optimizer,
         quantities=tuple(names.quantities),
     )
+
+
+def schedule(
+    samples: int,
+    steps: int | None,
+    epochs: int | None,
+    batch_size: int | None,
+    reduction: str,
+    optimizer: Optimizer | None,
+) -> tuple[list[tuple[int, ...]], int, Optimizer]:
+    """Check the training options; return the batches, step count and optimizer.
+
+    ``optimizer=None`` means plain gradient descent. The exact and the float engines share this, so both read the options
+    alike.
+
+    Raises
+    ------
+    DerivationError
+        If a count is not a positive integer, ``reduction`` is not "mean" or
+        "sum", or ``optimizer`` is not an :class:`Optimizer`.
+    """
+    batches = _batches(samples, batch_size)
+    total = _step_count(steps, epochs, len(batches))
+    if reduction not in REDUCTIONS:
+        raise DerivationError(
+            f"reduction: expected 'mean' or 'sum', found {reduction!r}"
+        )
+    optimizer = optimizer or PLAIN
+    if not isinstance(optimizer, Optimizer):
+        raise DerivationError(f"optimizer must be an Optimizer, not {optimizer!r}")
+    return batches, total, optimizer
 
 
 def _batches(samples: int, batch_size: int | None) -> list[tuple[int, ...]]:

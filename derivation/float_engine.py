@@ -31,7 +31,7 @@ from typing import Any
 import numpy
 import sympy
 
-from .engine import REDUCTIONS, _batches, _step_count, data_matrix
+from .engine import data_matrix, schedule
 from .errors import DerivationError
 from .losses import FloatLossGradient, FloatLossValue, Loss, get_loss
 from .network import Layer, Network
@@ -39,7 +39,7 @@ from .optimizers import PLAIN, Optimizer
 from .quantities import Named, numeric
 from .spec import Spec
 from .symbols import to_exact_value
-from .trace import JSON_KEYS, OPTIONAL_JSON_KEYS, ROW_FIELDS
+from .trace import layer_document
 
 Array = numpy.ndarray
 
@@ -71,19 +71,7 @@ class FloatLayerStep:
 
     def to_dict(self, number: int) -> dict[str, Any]:
         """Return the layer's values as Python floats, keyed as in the exact JSON."""
-        document: dict[str, Any] = {"layer": number}
-        for field, key in JSON_KEYS.items():
-            value = getattr(self, field)
-            document[key] = (
-                None
-                if value is None
-                else _array_to_json(value, as_rows=field in ROW_FIELDS)
-            )
-        for field, key in OPTIONAL_JSON_KEYS.items():
-            value = getattr(self, field)
-            if value is not None:
-                document[key] = _array_to_json(value, as_rows=field in ROW_FIELDS)
-        return document
+        return layer_document(self, number, _array_to_json)
 
 
 @dataclass(frozen=True)
@@ -297,15 +285,9 @@ def train_float(
     eta = to_float(to_exact_value(learning_rate))
     if isinstance(loss, str):
         loss = get_loss(loss)
-    batches = _batches(x_exact.cols, batch_size)
-    total = _step_count(steps, epochs, len(batches))
-    if reduction not in REDUCTIONS:
-        raise DerivationError(
-            f"reduction: expected 'mean' or 'sum', found {reduction!r}"
-        )
-    optimizer = optimizer or PLAIN
-    if not isinstance(optimizer, Optimizer):
-        raise DerivationError(f"optimizer must be an Optimizer, not {optimizer!r}")
+    batches, total, optimizer = schedule(
+        x_exact.cols, steps, epochs, batch_size, reduction, optimizer
+    )
     _float_loss(loss)
 
     parameters = tuple(

@@ -18,6 +18,7 @@ it is computed on access except the JSON conversion and the first read of a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -95,19 +96,7 @@ class LayerStep:
         ``activation_derivative`` is ``None`` for softmax, whose derivative
         is a Jacobian; the velocities appear only when momentum is used.
         """
-        document: dict[str, Any] = {"layer": number}
-        for field, key in JSON_KEYS.items():
-            value = getattr(self, field)
-            document[key] = (
-                None
-                if value is None
-                else matrix_to_json(value, as_rows=field in ROW_FIELDS)
-            )
-        for field, key in OPTIONAL_JSON_KEYS.items():
-            value = getattr(self, field)
-            if value is not None:
-                document[key] = matrix_to_json(value, as_rows=field in ROW_FIELDS)
-        return document
+        return layer_document(self, number, matrix_to_json)
 
     def fields(self) -> dict[str, Any]:
         """Return every field's value by name, including unset ones as ``None``."""
@@ -338,6 +327,28 @@ class Trace:
         from .render.display import trace_markdown
 
         return trace_markdown(self)
+
+
+def layer_document(
+    record: Any, number: int, write: Callable[..., list[Any]]
+) -> dict[str, Any]:
+    """Return one layer's record as JSON-ready data, keyed by readable names.
+
+    ``write(value, as_rows=...)`` turns one value into lists; ``None``
+    values (a softmax slope) stay ``None``, and the optional velocities
+    appear only when set. The exact and the float traces share this layout.
+    """
+    document: dict[str, Any] = {"layer": number}
+    for field, key in JSON_KEYS.items():
+        value = getattr(record, field)
+        document[key] = (
+            None if value is None else write(value, as_rows=field in ROW_FIELDS)
+        )
+    for field, key in OPTIONAL_JSON_KEYS.items():
+        value = getattr(record, field)
+        if value is not None:
+            document[key] = write(value, as_rows=field in ROW_FIELDS)
+    return document
 
 
 def matrix_to_json(matrix: sympy.Matrix, as_rows: bool = False) -> list[Any]:
