@@ -20,8 +20,11 @@ those of :mod:`derivation.trace`::
     W_after = { value = [[0.6, 0.6], [0.6, 0.6]], tolerance = { decimals = 1 } }
 
 Vectors are flat lists and weights (``W``, ``dW``, ``W_after``) lists of
-rows. A value with one row or one column may also be a flat list, and a
-single value a number. Numbers are TOML integers, TOML decimals (read
+rows. When a step takes a batch of several samples, the values of each
+sample (``a_prev``, ``z``, ``a``, ``da``, ``slope``, ``dz``, ``da_prev``)
+are matrices with a row per unit and a column per sample of the batch,
+written as lists of rows. A value with one row or one column may also be a
+flat list, and a single value a number. Numbers are TOML integers, TOML decimals (read
 exactly as written) or strings such as ``"-3/8"``. An empty string ``""``
 is a blank: it is not checked, and a value whose entries are all blank is
 skipped. :func:`answer_template` writes a file of blanks for a trace.
@@ -81,6 +84,9 @@ ALIASES = {
 """Other accepted names, among them the keys of ``derivation solve --format json``."""
 
 WEIGHT_NAMES = frozenset({"W", "dW", "W_after"})
+
+SAMPLE_NAMES = frozenset({"a_prev", "z", "a", "da", "slope", "dz", "da_prev"})
+"""The names with one column per sample of the step's batch."""
 
 MEANINGS = {
     "loss": "L",
@@ -630,11 +636,21 @@ def value_shape(
         expected = f"a layer from 1 to {len(layers)}"
         raise AnswerFileError(path, expected, f"layer {quantity.layer}")
     layer = layers[quantity.layer - 1]
+    if quantity.name == "slope" and not layer.activation.elementwise:
+        path = quantity.describe(written_name)
+        expected = "a value the layer has"
+        found = f"slope, which a {layer.activation.name} layer does not have"
+        raise AnswerFileError(path, expected, found)
     if quantity.name in WEIGHT_NAMES:
         return (layer.units, layer.inputs)
+    if quantity.name == "db" and layer.bias == "shared":
+        return (1, 1)
+    if quantity.name not in SAMPLE_NAMES:
+        return (layer.units, 1)
+    batch = trace.steps[quantity.step - 1].x.cols
     if quantity.name in ("a_prev", "da_prev"):
-        return (layer.inputs, 1)
-    return (layer.units, 1)
+        return (layer.inputs, batch)
+    return (layer.units, batch)
 
 
 def _steps_phrase(steps: int) -> str:
@@ -698,23 +714,49 @@ def answer_template(trace: Trace, title: str | None = None) -> str:
     """
     lines = _template_header(title)
     names = [name for name in LAYER_NAMES if name != "a_prev"]
+    meanings = _meanings(trace)
     for step in trace.steps:
         lines += ["", f"[step.{step.number}]"]
+        if step.x.cols > 1:
+            lines.append(f"# This step's batch: {_samples_phrase(step)}.")
         lines += _aligned([("loss", '""', "L, a number")])
-        for number in range(1, len(trace.network.layers) + 1):
+        for number, layer in enumerate(trace.network.layers, start=1):
             lines += ["", f"[step.{step.number}.layer.{number}]"]
             rows = []
             for name in names:
                 if name in ("W", "b") and step.number == 1:
                     continue
+                if name == "slope" and not layer.activation.elementwise:
+                    continue
                 shape = value_shape(trace, Quantity(step.number, number, name))
                 blank = _blank(name, shape)
-                comment = (
-                    f"{_meaning(name, step.number)}, {_shape_comment(name, shape)}"
-                )
-                rows.append((name, blank, comment))
+                meaning = _meaning(meanings, name, step.number)
+                rows.append((name, blank, f"{meaning}, {_shape_comment(name, shape)}"))
             lines += _aligned(rows)
     return "\n".join(lines) + "\n"
+
+
+def _samples_phrase(step: Any) -> str:
+    numbers = step.samples or tuple(range(1, step.x.cols + 1))
+    listed = ", ".join(str(number) for number in numbers)
+    return f"samples {listed}, one column each in z, a, da, slope, dz and da_prev"
+
+
+def _meanings(trace: Trace) -> dict[str, str]:
+    """Return the template's meanings, adjusted to the run's settings."""
+    meanings = dict(MEANINGS)
+    optimizer = trace.optimizer
+    if optimizer.decays:
+        meanings["W_after"] = "W - eta (dW + lambda W)"
+    if optimizer.uses_momentum:
+        gradient = "dW + lambda W" if optimizer.decays else "dW"
+        meanings["W_after"] = f"W - eta v, v = mu v_before + {gradient}"
+        meanings["b_after"] = "b - eta v, v = mu v_before + db"
+    if trace.batch_size > 1 or any(step.x.cols > 1 for step in trace.steps):
+        factor = "mean over" if trace.reduction == "mean" else "sum over"
+        meanings["dW"] = f"dL/dW = dz a_prev^T, the {factor} the batch"
+        meanings["db"] = f"dL/db, dz {factor} the batch"
+    return meanings
 
 
 def _template_header(title: str | None) -> list[str]:
@@ -741,15 +783,15 @@ def _template_header(title: str | None) -> list[str]:
     return lines
 
 
-def _meaning(name: str, step: int) -> str:
+def _meaning(meanings: dict[str, str], name: str, step: int) -> str:
     if name in ("W", "b"):
-        return f"{MEANINGS[name]} ({name}_after of step {step - 1})"
-    return MEANINGS[name]
+        return f"{meanings[name]} ({name}_after of step {step - 1})"
+    return meanings[name]
 
 
 def _blank(name: str, shape: tuple[int, int]) -> str:
     rows, cols = shape
-    if name in WEIGHT_NAMES:
+    if name in WEIGHT_NAMES or cols > 1:
         row = "[" + ", ".join(['""'] * cols) + "]"
         return "[" + ", ".join([row] * rows) + "]"
     return "[" + ", ".join(['""'] * rows) + "]"
@@ -759,6 +801,8 @@ def _shape_comment(name: str, shape: tuple[int, int]) -> str:
     rows, cols = shape
     if name in WEIGHT_NAMES:
         return f"{rows}x{cols}"
+    if cols > 1:
+        return f"{rows}x{cols}, a column per sample"
     return "1 value" if rows == 1 else f"{rows} values"
 
 

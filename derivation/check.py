@@ -65,6 +65,8 @@ from .numbers import exact_string
 from .tolerance import (
     Tolerance,
     WrittenNumber,
+    approximate,
+    is_exact_number,
     judge,
     round_to_significant,
     show_number,
@@ -116,8 +118,8 @@ class EntryResult:
 
     @property
     def error(self) -> sympy.Rational:
-        """The absolute error ``|given - expected|``."""
-        return abs(self.given.value - self.expected)
+        """The absolute error ``|given - expected|``, to 60 digits for a closed form."""
+        return abs(self.given.value - approximate(self.expected))
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ class ValueResult:
     def max_relative_error(self) -> sympy.Rational | None:
         """The largest ``|error| / |expected|``; ``None`` if every true entry is 0."""
         ratios = [
-            entry.error / abs(entry.expected)
+            entry.error / abs(approximate(entry.expected))
             for entry in self.entries
             if entry.expected != 0
         ]
@@ -321,29 +323,52 @@ def _value_lines(value: ValueResult) -> list[str]:
 def _entry_line(entry: EntryResult) -> str:
     place = f"{entry.position}: " if entry.position else ""
     text = f"{place}found {entry.given.text}, expected {_show_exact(entry.expected)}"
-    text += f", error {_show_exact(entry.error)}"
+    if is_exact_number(entry.expected):
+        text += f", error {_show_exact(entry.error)}"
+    else:
+        error = round_to_significant(entry.error, 3, "half_away_from_zero")
+        text += f", error about {show_number(error.values[0])}"
     if entry.expected != 0:
         share = round_to_significant(
-            100 * entry.error / abs(entry.expected), 3, "half_away_from_zero"
+            100 * entry.error / abs(approximate(entry.expected)),
+            3,
+            "half_away_from_zero",
         )
         text += f", {show_number(share.values[0])}% of the true value"
     if entry.recomputed != entry.expected:
         text += f"; from your earlier values {_show_exact(entry.recomputed)}"
+    if entry.rule:
+        text += f" ({entry.rule})"
     return text
 
 
 def _show_matrix(matrix: sympy.Matrix, quantity: Quantity) -> str:
     """Write a value compactly: ``6.5``, ``[6.5, 6.5]`` or ``[[1, 2], [3, 4]]``."""
-    rows = [[show_number(entry) for entry in row] for row in matrix.tolist()]
-    if quantity.name in WEIGHT_NAMES:
+    rows = [[_show_short(entry) for entry in row] for row in matrix.tolist()]
+    if quantity.name in WEIGHT_NAMES or matrix.cols > 1:
         return "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
     if quantity.layer is None:
         return rows[0][0]
     return "[" + ", ".join(row[0] for row in rows) + "]"
 
 
-def _show_exact(value: sympy.Rational) -> str:
-    """Write an exact value, with a 7-figure decimal when it does not terminate."""
+def _show_short(value: sympy.Expr) -> str:
+    """Write a value compactly: exactly, or a closed form as a 10-figure decimal."""
+    if is_exact_number(value):
+        return show_number(value)
+    about = round_to_significant(value, 10, "half_away_from_zero").values[0]
+    return "about " + show_number(about)
+
+
+def _show_exact(value: sympy.Expr) -> str:
+    """Write an exact value, with a 7-figure decimal when it does not terminate.
+
+    A closed form is written as it is when it is short (``tanh(1)``), else
+    by its name, with a 10-figure decimal.
+    """
+    if not is_exact_number(value):
+        about = round_to_significant(value, 10, "half_away_from_zero").values[0]
+        return f"{value} (about {show_number(about)})"
     text = show_number(value)
     if "/" in text:
         about = round_to_significant(value, 7, "half_away_from_zero").values[0]
@@ -397,21 +422,37 @@ class _Recomputation:
 
     def run_step(self, step: int) -> None:
         """Recompute and judge every value of one step, in the engine's order."""
+        record = self.trace.steps[step - 1]
         count = len(self.trace.network.layers)
         for layer in range(1, count + 1):
-            self._forward(step, layer)
+            self._forward(step, layer, record.x)
         last = Quantity(step, count, "a")
-        loss = self.trace.loss
-        y = self.trace.y
         self._settle(
-            Quantity(step, None, "loss"), [last], lambda a: _scalar(loss.value(a, y))
+            Quantity(step, None, "loss"),
+            [last],
+            lambda a: _scalar(self._loss_value(a, record.y)),
         )
         for layer in range(count, 0, -1):
-            self._backward(step, layer, count)
+            self._backward(step, layer, count, record.y)
         for layer in range(1, count + 1):
             self._update(step, layer)
 
-    def _forward(self, step: int, layer: int) -> None:
+    def _loss_value(self, a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
+        """The loss of a batch: the mean or sum of the samples' losses."""
+        loss = self.trace.loss
+        if y.cols == 1:
+            return loss.value(a, y)
+        total = sympy.Add(*(loss.value(a[:, k], y[:, k]) for k in range(y.cols)))
+        return total / y.cols if self.trace.reduction == "mean" else total
+
+    def _factor(self, step: int) -> sympy.Rational:
+        """Return the factor of the summed gradients: 1/B for a mean, 1 for a sum."""
+        samples = self.trace.steps[step - 1].x.cols
+        if self.trace.reduction == "mean":
+            return sympy.Rational(1, samples)
+        return sympy.Integer(1)
+
+    def _forward(self, step: int, layer: int, x: sympy.Matrix) -> None:
         def value(name: str) -> Quantity:
             return Quantity(step, layer, name)
 
@@ -423,59 +464,120 @@ class _Recomputation:
                 before = Quantity(step - 1, layer, f"{name}_after")
                 self._settle(value(name), [before], _same)
         if layer == 1:
-            x = self.trace.x
             self._settle(value("a_prev"), [], lambda: x)
         else:
             self._settle(value("a_prev"), [Quantity(step, layer - 1, "a")], _same)
         inputs = [value("W"), value("a_prev"), value("b")]
-        self._settle(value("z"), inputs, lambda W, a, b: W * a + b)
+        if network_layer.has_bias:
+            self._settle(value("z"), inputs, _weighted_sum)
+        else:
+            self._settle(value("z"), inputs, lambda W, a, b: W * a)
         activation = network_layer.activation
         self._settle(value("a"), [value("z")], activation.value)
 
-    def _backward(self, step: int, layer: int, count: int) -> None:
+    def _backward(self, step: int, layer: int, count: int, y: sympy.Matrix) -> None:
         def value(name: str) -> Quantity:
             return Quantity(step, layer, name)
 
+        loss = self.trace.loss
         if layer == count:
-            loss = self.trace.loss
-            y = self.trace.y
-            self._settle(value("da"), [value("a")], lambda a: loss.gradient(a, y))
+            self._settle(
+                value("da"), [value("a")], lambda a: _loss_gradient(loss, a, y)
+            )
         else:
             self._settle(value("da"), [Quantity(step, layer + 1, "da_prev")], _same)
-        activation = self.trace.network.layers[layer - 1].activation
-        self._settle(value("slope"), [value("z")], activation.derivative)
+        network_layer = self.trace.network.layers[layer - 1]
+        activation = network_layer.activation
+        if activation.elementwise:
+            self._settle(value("slope"), [value("z")], activation.derivative)
+        if layer == count and loss.combines_with(activation.name):
+            self._settle(value("dz"), [value("a")], lambda a: a - y)
+        elif activation.elementwise:
+            self._settle(
+                value("dz"),
+                [value("da"), value("slope")],
+                lambda da, slope: da.multiply_elementwise(slope),
+            )
+        else:
+            self._settle(value("dz"), [value("a"), value("da")], _softmax_backward)
+        factor = self._factor(step)
         self._settle(
-            value("dz"),
-            [value("da"), value("slope")],
-            lambda da, slope: da.multiply_elementwise(slope),
+            value("dW"), [value("dz"), value("a_prev")], lambda dz, a: factor * dz * a.T
         )
+        shared = network_layer.bias == "shared"
         self._settle(
-            value("dW"), [value("dz"), value("a_prev")], lambda dz, a: dz * a.T
+            value("db"), [value("dz")], lambda dz: _bias_gradient(dz, factor, shared)
         )
-        self._settle(value("db"), [value("dz")], _same)
         self._settle(
             value("da_prev"), [value("W"), value("dz")], lambda W, dz: W.T * dz
         )
 
     def _update(self, step: int, layer: int) -> None:
-        eta = self.trace.learning_rate
-        for name, gradient in (("W", "dW"), ("b", "db")):
+        network_layer = self.trace.network.layers[layer - 1]
+        for name, gradient, parameter in (
+            ("W", "dW", "weights"),
+            ("b", "db", "biases"),
+        ):
+            after = Quantity(step, layer, f"{name}_after")
+            before = Quantity(step, layer, name)
+            if not network_layer.trains(parameter):
+                self._settle(after, [before], _same)
+                continue
+            inputs = [before, Quantity(step, layer, gradient)]
+            velocity = Quantity(step, layer, f"v{name}")
+            if self.trace.optimizer.uses_momentum and step > 1:
+                inputs.append(Quantity(step - 1, layer, f"v{name}"))
+            self._settle(velocity, inputs, self._velocity_rule(parameter))
+            shared = parameter == "biases" and network_layer.bias == "shared"
             self._settle(
-                Quantity(step, layer, f"{name}_after"),
-                [Quantity(step, layer, name), Quantity(step, layer, gradient)],
-                lambda before, grad: before - eta * grad,
+                after,
+                [before, velocity],
+                lambda value, v, shared=shared: (
+                    value - self._eta * _spread(v, value, shared)
+                ),
             )
+
+    @property
+    def _eta(self) -> sympy.Expr:
+        return self.trace.learning_rate
+
+    def _velocity_rule(self, parameter: str) -> Compute:
+        """Return the step that the update subtracts ``eta`` times.
+
+        Without momentum this is the gradient, plus ``lambda W`` for weights
+        under weight decay. With momentum it is the new velocity
+        ``mu v_before + gradient``, where ``v_before`` follows from the
+        person's own earlier values.
+        """
+        optimizer = self.trace.optimizer
+        decay = optimizer.weight_decay if parameter == "weights" else 0
+
+        def step(
+            value: sympy.Matrix, gradient: sympy.Matrix, *before: sympy.Matrix
+        ) -> sympy.Matrix:
+            total = gradient + decay * value if decay else gradient
+            if before:
+                total = optimizer.momentum * before[0] + total
+            return total
+
+        return step
 
     def _settle(
         self, quantity: Quantity, inputs: list[Quantity], compute: Compute
     ) -> None:
         """Recompute one value from the carried inputs, and judge the answer if any."""
         self.order[quantity] = len(self.order)
+        truth = _true_value(self.trace, quantity)
+        inherited = frozenset().union(*(self.origins[name] for name in inputs))
         recomputed = self._rounded(
             quantity.name, compute(*(self.carried[name] for name in inputs))
         )
-        truth = _true_value(self.trace, quantity)
-        inherited = frozenset().union(*(self.origins[name] for name in inputs))
+        if truth is not None and not inherited:
+            # Nothing earlier differs from the truth, so neither does this.
+            # Taking the true value also keeps closed forms short.
+            recomputed = truth
+        elif truth is not None:
+            recomputed = _prefer_truth(recomputed, truth)
         match = self.matched.get(quantity)
         carried = recomputed
         if match is not None:
@@ -503,9 +605,7 @@ class _Recomputation:
             return matrix
         if not rounding.every_operation and name not in ("W_after", "b_after"):
             return matrix
-        return matrix.applyfunc(
-            lambda entry: sympy.Rational(*rounding.round(int(entry.p), int(entry.q)))
-        )
+        return matrix.applyfunc(lambda entry: _round_entry(rounding, entry))
 
     def _judge(
         self,
@@ -555,6 +655,10 @@ class _Recomputation:
             return WITHIN_TOLERANCE, _combined_rule(entries), ()
 
         origins = sorted(inherited, key=self.order.__getitem__)
+        if not origins:
+            # Nothing earlier differs from the truth, so a value that matches
+            # only the recomputation cannot follow from the person's work.
+            return WRONG, "", ()
         slips = [origin for origin in origins if self.statuses.get(origin) == WRONG]
         if slips:
             return CARRIED_FORWARD, _combined_rule(entries), self._key_paths(slips)
@@ -570,15 +674,86 @@ def _same(value: sympy.Matrix) -> sympy.Matrix:
     return value
 
 
+def _weighted_sum(W: sympy.Matrix, a: sympy.Matrix, b: sympy.Matrix) -> sympy.Matrix:
+    """``W a + b``, with the bias column added to every sample's column."""
+    return W * a + b * sympy.ones(1, a.cols)
+
+
+def _loss_gradient(loss: Any, a: sympy.Matrix, y: sympy.Matrix) -> sympy.Matrix:
+    """Return each sample's own dl/da, one column per sample."""
+    return sympy.Matrix.hstack(
+        *(loss.gradient(a[:, k], y[:, k]) for k in range(y.cols))
+    )
+
+
+def _softmax_backward(a: sympy.Matrix, da: sympy.Matrix) -> sympy.Matrix:
+    """Multiply each column of ``da`` by the softmax Jacobian ``diag(a) - a a^T``."""
+    columns = []
+    for k in range(a.cols):
+        column, gradient = a[:, k], da[:, k]
+        inner = (column.T * gradient)[0, 0]
+        shifted = gradient - sympy.ones(*column.shape) * inner
+        columns.append(column.multiply_elementwise(shifted))
+    return sympy.Matrix.hstack(*columns)
+
+
+def _bias_gradient(
+    dz: sympy.Matrix, factor: sympy.Rational, shared: bool
+) -> sympy.Matrix:
+    """dL/db: ``dz`` summed over the batch (and the units, for a shared bias)."""
+    total = dz * sympy.ones(dz.cols, 1)
+    if shared:
+        total = sympy.ones(1, dz.rows) * total
+    return total if factor == 1 else factor * total
+
+
+def _spread(step: sympy.Matrix, value: sympy.Matrix, shared: bool) -> sympy.Matrix:
+    """Return each entry's step, giving a shared bias's one step to every unit."""
+    return sympy.ones(value.rows, 1) * step if shared else step
+
+
 def _scalar(value: sympy.Expr) -> sympy.Matrix:
     return sympy.Matrix([[value]])
 
 
-def _true_value(trace: Trace, quantity: Quantity) -> sympy.Matrix:
+def _round_entry(rounding: Any, entry: sympy.Expr) -> sympy.Rational:
+    value = approximate(entry)
+    return sympy.Rational(*rounding.round(int(value.p), int(value.q)))
+
+
+def _true_value(trace: Trace, quantity: Quantity) -> sympy.Matrix | None:
+    """Return the trace's value, or ``None`` for a velocity the run does not keep."""
     step = trace.steps[quantity.step - 1]
     if quantity.layer is None:
         return _scalar(step.loss)
     return getattr(step.layers[quantity.layer - 1], quantity.name)
+
+
+def _prefer_truth(recomputed: sympy.Matrix, truth: sympy.Matrix) -> sympy.Matrix:
+    """Take the true entry wherever a recomputed closed form has the same value.
+
+    Recomputed closed forms differ in form from the engine's, which names
+    long ones. Comparing them to 60 digits and keeping the true form makes
+    equal values compare equal, and so keeps later expressions short.
+    """
+    return sympy.Matrix(
+        recomputed.rows,
+        recomputed.cols,
+        [
+            true if _same_number(entry, true) else entry
+            for entry, true in zip(recomputed, truth)
+        ],
+    )
+
+
+def _same_number(left: sympy.Expr, right: sympy.Expr) -> bool:
+    if left == right:
+        return True
+    if is_exact_number(left) and is_exact_number(right):
+        return False
+    difference = approximate(left) - approximate(right)
+    scale = max(abs(approximate(right)), sympy.Integer(1))
+    return abs(difference) <= scale * sympy.Rational(1, 10**50)
 
 
 def _fill_blanks(match: MatchedAnswer, recomputed: sympy.Matrix) -> sympy.Matrix:
@@ -603,7 +778,7 @@ def _filled(
                 continue
             if single:
                 position = ""
-            elif name in WEIGHT_NAMES:
+            elif name in WEIGHT_NAMES or len(row) > 1:
                 position = f"row {i + 1}, column {j + 1}"
             else:
                 position = f"entry {i + 1}"
@@ -627,7 +802,7 @@ def _judge_entry(
             return EntryResult(
                 position, given, expected, recomputed, CARRIED_FORWARD, carried.rule
             )
-    return EntryResult(position, given, expected, recomputed, WRONG, "")
+    return EntryResult(position, given, expected, recomputed, WRONG, verdict.rule)
 
 
 def _combined_rule(entries: tuple[EntryResult, ...]) -> str:

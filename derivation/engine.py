@@ -734,8 +734,8 @@ def schedule(
 ) -> tuple[list[tuple[int, ...]], int, Optimizer]:
     """Check the training options; return the batches, step count and optimizer.
 
-    ``optimizer=None`` means plain gradient descent. The exact and the float engines share this, so both read the options
-    alike.
+    ``optimizer=None`` means plain gradient descent. The exact and the float
+    engines share this, so both read the options alike.
 
     Raises
     ------

@@ -22,6 +22,14 @@ exact value under a :class:`Tolerance`:
     passes when the exact value is 0). Unless ``accept_correct_rounding``
     is false, a value correctly rounded to the places written is also right.
 
+Closed forms such as ``tanh(1)`` or a named quantity ``q_3`` have no
+terminating decimal. Every policy but ``exact`` judges a written number
+against a rational approximation of such a value to
+:data:`APPROXIMATION_DIGITS` significant digits, far more than anyone
+writes, so rounding it gives the same digits as rounding the value itself.
+Under ``exact`` only an exact value could be right, and a decimal or a
+fraction never equals a transcendental value, so the verdict says so.
+
 A tie is an exact value halfway between two neighbours at the chosen
 precision, such as -0.59885 at 4 places. When rounding half away from zero
 and rounding half to even pick different neighbours, the ``ties`` rule
@@ -41,11 +49,41 @@ from dataclasses import dataclass
 import sympy
 
 from .numbers import decimal_string, parse_number, terminates
+from .quantities import numeric
 
 POLICIES = ("rounded", "exact", "decimals", "significant", "absolute", "relative")
 TIE_RULES = ("either", "half_away_from_zero", "half_even")
 
 _HALF = sympy.Rational(1, 2)
+
+# Significant digits of the rational approximation of a closed form.
+APPROXIMATION_DIGITS = 60
+
+
+def is_exact_number(value: sympy.Expr) -> bool:
+    """Tell whether a value is a rational number rather than a closed form.
+
+    >>> is_exact_number(sympy.Rational(3, 8)), is_exact_number(sympy.tanh(1))
+    (True, False)
+    """
+    return isinstance(value, sympy.Rational)
+
+
+def approximate(
+    value: sympy.Expr, digits: int = APPROXIMATION_DIGITS
+) -> sympy.Rational:
+    """Return a rational value, approximating a closed form to ``digits`` digits.
+
+    A rational is returned as it is. The approximation is the binary
+    floating-point number that SymPy evaluates, converted exactly.
+
+    >>> error = approximate(sympy.tanh(1)) - sympy.tanh(1)
+    >>> bool(abs(error.evalf(80)) < sympy.Rational(1, 10**59))
+    True
+    """
+    if is_exact_number(value):
+        return value
+    return sympy.Rational(numeric(value, digits))
 
 
 @dataclass(frozen=True)
@@ -179,6 +217,7 @@ def round_to_decimals(value: sympy.Rational, places: int, ties: str) -> Rounding
     >>> round_to_decimals(sympy.Rational(-11977, 20000), 4, "half_even").values
     (-1497/2500,)
     """
+    value = approximate(value)
     scale = sympy.Rational(10) ** places
     scaled = value * scale
     floor = int(scaled.p) // int(scaled.q)
@@ -205,6 +244,7 @@ def round_to_significant(value: sympy.Rational, figures: int, ties: str) -> Roun
     >>> round_to_significant(sympy.Rational(161, 4), 3, "either").values
     (403/10, 201/5)
     """
+    value = approximate(value)
     if value == 0:
         return Rounding((sympy.Integer(0),), tie=False)
     exponent = decimal_exponent(abs(value))
@@ -230,7 +270,8 @@ class Verdict:
     """Whether a written number is right, and by which rule.
 
     ``rule`` is ``"exact"``, a phrase such as ``"correctly rounded to 2
-    decimal places"``, or ``""`` when the number is wrong.
+    decimal places"``, or, when the number is wrong, ``""`` or the reason
+    that no number could be right (a closed form under ``exact``).
     """
 
     accepted: bool
@@ -244,16 +285,31 @@ class Verdict:
 
 _WRONG = Verdict(False, "")
 
+# The verdict of a number under the policy ``exact`` when the true value is a
+# closed form: no number as written can be equal to it.
+_NEVER_EXACT = Verdict(
+    False, "never exact: a decimal or fraction cannot equal the closed form"
+)
+
 
 def judge(
     written: WrittenNumber, exact: sympy.Rational, tolerance: Tolerance
 ) -> Verdict:
-    """Decide whether ``written`` is right for the exact value ``exact``."""
+    """Decide whether ``written`` is right for the exact value ``exact``.
+
+    ``exact`` may be a closed form; see the module's notes.
+
+    >>> judge(written_number("0.7616"), sympy.tanh(1), Tolerance()).rule
+    'correctly rounded to 4 decimal places'
+    >>> judge(written_number("0.7616"), sympy.tanh(1), Tolerance("exact")).rule
+    'never exact: a decimal or fraction cannot equal the closed form'
+    """
     if written.value == exact:
         return Verdict(True, "exact")
     policy = tolerance.policy
     if policy == "exact":
-        return _WRONG
+        return _WRONG if is_exact_number(exact) else _NEVER_EXACT
+    exact = approximate(exact)
     if policy == "decimals":
         places = max(tolerance.digits or 0, written.decimals or 0)
         return _judge_decimals(written, exact, places, tolerance.ties)
