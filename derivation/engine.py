@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import sympy
@@ -217,6 +217,12 @@ def _layer_arithmetic(
     return GENERAL
 
 
+@lru_cache(maxsize=64)
+def _ones_matrix(rows: int, cols: int) -> sympy.ImmutableMatrix:
+    """Return an immutable matrix of ones, shared by every caller."""
+    return sympy.ImmutableMatrix.ones(rows, cols)
+
+
 def _ones(arithmetic: Any, rows: int, cols: int) -> Any:
     """Return a matrix of ones in ``arithmetic``'s form."""
     return arithmetic.take(sympy.ones(rows, cols))
@@ -374,7 +380,11 @@ def _local_gradient(
     activation = layer_pass.layer.activation
     z = layer_pass.z.native_in(arithmetic)
     slope = None
-    if activation.elementwise:
+    if activation.is_identity:
+        # The identity's derivative is all ones: nothing to round or measure.
+        ones = _ones_matrix(layer_pass.layer.units, settings.samples)
+        slope = _Value(ones, ones, GENERAL)
+    elif activation.elementwise:
         slope = recorder.keep(
             arithmetic, arithmetic.slope(activation, z), "slope", index
         )
