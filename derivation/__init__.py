@@ -31,29 +31,29 @@ from .answers import (
     parse_answers,
     read_answers,
 )
-from .audit import audit_file
 from .bundled import example_names, example_text
 from .check import Report, check_answers
 from .engine import forward, gradient_step, solve, train
 from .errors import DerivationError, NumberError, SpecError
-from .exercise import Exercise, answer_key, load_exercise, parse_exercise
 from .losses import Loss, get_loss
 from .network import Layer, Network
 from .numbers import latex_number, parse_number, to_exact
 from .spec import Spec, load_spec, parse_spec
 from .tolerance import Tolerance
 from .trace import LayerStep, Step, Trace
-from .variants import (
-    VariantsError,
-    VariantSet,
-    load_variants,
-    parse_variants,
-    variant_files,
-    write_variant_files,
-)
 
 if TYPE_CHECKING:
+    from .audit import audit_file
+    from .exercise import Exercise, answer_key, load_exercise, parse_exercise
     from .render import Notation, render_json, render_latex
+    from .variants import (
+        VariantsError,
+        VariantSet,
+        load_variants,
+        parse_variants,
+        variant_files,
+        write_variant_files,
+    )
 
 __version__ = "0.1.0"
 
@@ -106,7 +106,25 @@ __all__ = [
     "write_variant_files",
 ]
 
-_RENDER_NAMES = {"Notation", "render_json", "render_latex"}
+# Names whose modules are imported on first use, so that `import derivation`
+# and `derivation solve` do not pay for the renderers, the auditor or the
+# variant generator.
+_LAZY_NAMES = {
+    "Notation": "render",
+    "render_json": "render",
+    "render_latex": "render",
+    "audit_file": "audit",
+    "Exercise": "exercise",
+    "answer_key": "exercise",
+    "load_exercise": "exercise",
+    "parse_exercise": "exercise",
+    "VariantsError": "variants",
+    "VariantSet": "variants",
+    "load_variants": "variants",
+    "parse_variants": "variants",
+    "variant_files": "variants",
+    "write_variant_files": "variants",
+}
 
 
 def __dir__() -> list[str]:
@@ -114,8 +132,9 @@ def __dir__() -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
-    if name in _RENDER_NAMES:
-        from . import render
+    module = _LAZY_NAMES.get(name)
+    if module is not None:
+        from importlib import import_module
 
-        return getattr(render, name)
+        return getattr(import_module(f".{module}", __name__), name)
     raise AttributeError(f"module 'derivation' has no attribute {name!r}")
