@@ -319,7 +319,6 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
         raise SpecError(
             "data: y", f"{x.cols} samples (as many as data: x)", f"{y.cols}"
         )
-    limits.check("width", x.cols, "data: x (samples)")
 
     training = _table(document, "training", "")
     _reject_unknown_keys(training, _TRAINING_KEYS, "training")

@@ -429,7 +429,7 @@ def _numbers(value: Any, path: str) -> list[sympy.Rational]:
 def _range(table: Mapping[str, Any], path: str) -> list[sympy.Rational]:
     bounds = _numbers(table["range"], f"{path}: range")
     if len(bounds) != 2 or bounds[0] > bounds[1]:
-        found = _describe(table["range"])
+        found = "[" + ", ".join(str(bound) for bound in bounds) + "]"
         raise SpecError(f"{path}: range", "[lowest, highest], lowest first", found)
     step = sympy.Integer(1)
     if "step" in table:
@@ -680,9 +680,9 @@ def draw_variants(
     source = spec.source or "<spec>"
     if plan.combinations < count:
         raise VariantsError(
-            f"{source}: variants: the draws allow only {plan.combinations} different "
-            f"variants, fewer than the {count} requested; add choices or widen "
-            "the ranges"
+            f"{source}: variants: the draws allow only {plan.combinations} "
+            f"different {'variant' if plan.combinations == 1 else 'variants'}, "
+            f"fewer than the {count} requested; add choices or widen the ranges"
         )
     drawer = _Drawer(dict(document), exercise, plan, limits)
     variants, draws = drawer.run(count, random.Random(seed))

@@ -265,7 +265,7 @@ def test_max_draws_stops_search():
         (
             '"data.x" = { range = [5, 1] }\n',
             "spec.toml: variants: data.x: range: expected [lowest, highest], lowest "
-            "first, found a list of 2 items",
+            "first, found [5, 1]",
         ),
         (
             'max_decimal = 4\n"data.x" = { range = [1, 2] }\n',
