@@ -315,6 +315,7 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
     _reject_unknown_keys(data, _DATA_KEYS, "data")
     x = _samples(_require(data, "x", "data"), inputs, "data: x")
     y = _samples(_require(data, "y", "data"), network.outputs, "data: y")
+    _reject_notation_symbols(network, x, y)
     if x.cols != y.cols:
         raise SpecError(
             "data: y", f"{x.cols} samples (as many as data: x)", f"{y.cols}"
@@ -372,6 +373,33 @@ def _read_document(document: dict[str, Any], source: str, limits: Limits) -> Spe
         reduction=schedule["reduction"],
         optimizer=optimizer,
     )
+
+
+# Greek letters that the solution uses for its own quantities (learning rate,
+# momentum, weight decay, leaky slope, a parameter, the error signal, the
+# sigmoid), so a weight or a datum named so would read as one of them.
+_NOTATION_SYMBOLS = ("eta", "mu", "lambda", "alpha", "theta", "delta", "sigma")
+
+
+def _reject_notation_symbols(
+    network: Network, x: sympy.Matrix, y: sympy.Matrix
+) -> None:
+    places = [
+        (f"layer {number}: {name}", matrix)
+        for number, layer in enumerate(network.layers, start=1)
+        for name, matrix in (("weights", layer.W), ("biases", layer.b))
+    ]
+    places += [("data: x", x), ("data: y", y)]
+    for path, matrix in places:
+        for entry in matrix:
+            for name in sorted(str(symbol) for symbol in entry.free_symbols):
+                if name in _NOTATION_SYMBOLS:
+                    raise SpecError(
+                        path,
+                        "a symbol name that the solution does not use for its "
+                        f"own quantities (not {', '.join(_NOTATION_SYMBOLS)})",
+                        f"the string {name!r}",
+                    )
 
 
 def _samples(value: Any, length: int, path: str) -> sympy.Matrix:

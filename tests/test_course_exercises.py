@@ -515,3 +515,14 @@ def test_softmax_targets_must_sum_to_one():
 def test_reserved_symbol_names_rejected(name):
     with pytest.raises(DerivationError):
         Layer([[name]], [0], "identity")
+
+
+def test_notation_symbol_as_weight_rejected():
+    text = example_text("symbolic-1-1-1").replace('[["w1"]]', '[["eta"]]')
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, "sym.toml")
+    assert str(info.value) == (
+        "sym.toml: layer 1: weights: expected a symbol name that the solution does "
+        "not use for its own quantities (not eta, mu, lambda, alpha, theta, delta, "
+        "sigma), found the string 'eta'"
+    )
