@@ -852,7 +852,7 @@ def data_matrix(values: object, length: int, name: str) -> sympy.Matrix:
 
     A flat list (or a column) is one sample. Nested lists whose rows have
     ``length`` entries are samples, one per row. A SymPy matrix with
-    ``length`` rows holds one sample per column.
+    ``length`` rows has one sample per column.
 
     Raises
     ------

@@ -142,7 +142,7 @@ _ROUNDING_KEYS = ("mode", "digits", "when")
 
 @dataclass(frozen=True)
 class Spec:
-    """A validated exercise: the network, one sample and how to train on it."""
+    """A validated exercise: the network, its samples and how to train on it."""
 
     network: Network
     x: sympy.Matrix
