@@ -78,7 +78,7 @@ def test_reader_rejects_huge_exponent():
 
 def test_reader_rejects_deep_nesting():
     with pytest.raises(Unreadable) as error:
-        _read("(" * 200 + "1" + ")" * 200)
+        _read("(" * 80 + "1" + ")" * 80)
     assert error.value.reason == "nested more than 60 levels deep"
 
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DerivationError
-from ..limits import DEFAULT_LIMITS
 from ..trace import Trace
 from .checker import Auditor
 from .document import is_latex, read_document
 from .report import AuditReport, Consistent, Finding, NotChecked
+from .tokens import TooDeep
 
-MAX_DOCUMENT_BYTES = DEFAULT_LIMITS.output_bytes
-"""The largest document read: as large as any solution ``derivation solve`` writes."""
+MAX_DOCUMENT_BYTES = 1_000_000
+"""The largest document read, in bytes: about sixty times a generated solution."""
 
 __all__ = [
     "AuditReport",
@@ -75,7 +75,12 @@ def audit_text(
     if latex is None:
         latex = is_latex(text, source)
     parts = read_document(text, latex)
-    return Auditor(spec, source).run(parts)
+    try:
+        return Auditor(spec, source).run(parts)
+    except TooDeep as error:
+        raise DerivationError(
+            f"{source}: {error}; no worked solution nests that deep"
+        ) from None
 
 
 def audit_file(path: str | Path, *, spec: Trace | None = None) -> AuditReport:

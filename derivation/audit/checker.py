@@ -37,7 +37,7 @@ from .rules import (
 )
 from .statements import Statement, TableCells, split_math
 from .tokens import Token, tokenize
-from .values import ShapeError, TooLarge, Value
+from .values import DivisionByZero, ShapeError, TooLarge, Value
 
 _STEP = re.compile(r"\b(?:step|iteration|epoch)\s+(\d{1,6})\b", re.I)
 _LAYER = re.compile(r"\blayer\s+(\d{1,4})\b", re.I)
@@ -78,6 +78,8 @@ class Auditor:
         self.slipped: list[tuple[Value, frozenset[int]]] = []
         self.headings: dict[int, str] = {}
         self.step = 1
+        # Whether a step has begun: before it, x and y hold every sample.
+        self.in_steps = False
         self.first = 1
         self.approximate = False
 
@@ -128,6 +130,7 @@ class Auditor:
         step = _STEP.search(heading.text)
         if step:
             self.step = int(step.group(1))
+            self.in_steps = True
 
     @property
     def updating(self) -> bool:
@@ -249,7 +252,7 @@ class Auditor:
             return
         try:
             value = evaluate(node, self.scope(quantity.layer))
-        except (UnknownName, ShapeError, TooLarge) as error:
+        except (UnknownName, ShapeError, TooLarge, DivisionByZero) as error:
             self.not_checked(cell.line, equation, f"cannot evaluate: {error}")
             return
         self.standalone(quantity, value, cell.line, equation, node)
@@ -287,6 +290,9 @@ class Auditor:
             return None
         if name == "identity":
             return found
+        if name != "relu":
+            # Other activations have closed forms; the trace gives their values.
+            return None
         from .values import relu
 
         corrected = None if found.corrected is None else relu(found.corrected)
@@ -295,17 +301,20 @@ class Auditor:
     def truth(self, quantity: Quantity) -> Value | None:
         if self.trace is None:
             return None
-        return quantities.true_value(self.trace, self.step, quantity)
+        step = self.step
+        if quantity.field in ("x", "y") and not self.in_steps:
+            step = 0
+        return quantities.true_value(self.trace, step, quantity)
 
     def value_of(self, name: Name, mode: str) -> Value:
         quantity = quantities.resolve(name, self.first)
         if quantity is None:
             raise UnknownName(name.written)
         value: Value | None = None
-        if mode == _TRUE:
+        found = self.binding(quantity)
+        if mode == _TRUE or self.other_samples(quantity, found):
             value = self.truth(quantity)
         if value is None:
-            found = self.binding(quantity)
             if found is not None:
                 value = found.value
                 if mode != _WRITTEN and found.corrected is not None:
@@ -322,6 +331,20 @@ class Auditor:
         if name.indexed:
             value = replace(value, indexed=True)
         return value
+
+    def other_samples(self, quantity: Quantity, found: Binding | None) -> bool:
+        """Whether written x or y has other samples than the step uses.
+
+        A mini-batch or per-sample step uses only some columns of x and y, so
+        the spec's columns replace the whole matrix of the problem statement.
+        """
+        if quantity.field not in ("x", "y") or self.trace is None:
+            return False
+        truth = self.truth(quantity)
+        whole = quantities.true_value(self.trace, 0, quantity)
+        if truth is None or whole is None or truth.shape == whole.shape:
+            return False
+        return found is None or not same_shape(truth, found.value)
 
     def literal(self, written: Value, number: Number) -> Value:
         value = written.entries[0]
@@ -409,6 +432,13 @@ class Auditor:
         """
         truth = self.truth(quantity)
         earlier = self.binding(quantity)
+        if (
+            earlier is not None
+            and self.bindings.get(self.key(quantity)) is None
+            and not same_shape(earlier.value, value)
+        ):
+            # dL/db of a batch is dL/dz averaged over its columns, not dL/dz.
+            earlier = None
         self.report.checked += 1
         if truth is not None:
             verdict = compare(truth, value, approximate)
@@ -507,6 +537,8 @@ class _Equation:
         self.found = False
         self.defined: list[Quantity] = []
         self.generic = False
+        # Sides with no value, listed as not checked when others are checked.
+        self.skipped: list[tuple[int, str]] = []
 
     def check(self) -> None:
         auditor = self.auditor
@@ -539,6 +571,8 @@ class _Equation:
                     self.statement.line, self.text, self.unchecked_reason()
                 )
             return
+        for line, reason in self.skipped:
+            auditor.not_checked(line, self.text, reason)
         corrected = self.check_links(known, layer)
         final = self.sides[known[-1]]
         assert final.value is not None
@@ -601,7 +635,14 @@ class _Equation:
                 try:
                     side.value = evaluate(side.node, scope)
                     self.rounding_claims(scope.claims)
-                except UnknownName:
+                except UnknownName as error:
+                    if not isinstance(side.node, Name):
+                        self.skipped.append(
+                            (
+                                self.line_of(index),
+                                f"cannot evaluate {side.text}: no value for {error}",
+                            )
+                        )
                     if isinstance(side.node, Name) and not self.defined:
                         quantity = quantities.resolve(side.node, auditor.first)
                         if quantity is not None:
@@ -612,8 +653,12 @@ class _Equation:
                             self.defined.append(quantity)
                 except ShapeError as error:
                     self.shape_finding(index, str(error))
-                except TooLarge as error:
+                except (TooLarge, DivisionByZero) as error:
                     auditor.not_checked(self.line_of(index), self.text, str(error))
+                except RecursionError:
+                    auditor.not_checked(
+                        self.line_of(index), self.text, "math nested too deeply"
+                    )
         finally:
             auditor.approximate = False
 
@@ -640,7 +685,44 @@ class _Equation:
                 )
             )
 
+    def uses_whole_batch(self, *indices: int) -> bool:
+        """Whether a side uses x or y of several samples whose step is unknown.
+
+        A mini-batch or per-sample step uses only some columns of x and y,
+        which the document alone does not tell (nor a spec, before the first
+        step), so shapes cannot be judged.
+        """
+        auditor = self.auditor
+        if auditor.trace is not None and auditor.in_steps:
+            return False
+        for index in indices:
+            node = self.sides[index].node
+            if node is None:
+                continue
+            for name in names_in(node):
+                quantity = quantities.resolve(name, auditor.first)
+                if quantity is None or quantity.field not in ("x", "y"):
+                    continue
+                try:
+                    value = auditor.value_of(name, _WRITTEN)
+                except UnknownName:
+                    continue
+                if value.columns > 1:
+                    return True
+        return False
+
+    def batch_not_checked(self, index: int) -> None:
+        self.auditor.not_checked(
+            self.line_of(index),
+            self.text,
+            "uses x or y of several samples, but the samples this step uses "
+            "are not known here",
+        )
+
     def shape_finding(self, index: int, message: str) -> None:
+        if self.uses_whole_batch(index):
+            self.batch_not_checked(index)
+            return
         auditor = self.auditor
         self.found = True
         quantity = self.defined[0] if self.defined else None
@@ -672,7 +754,7 @@ class _Equation:
         auditor.approximate = self.after_approximation(index)
         try:
             return evaluate(node, auditor.scope(layer, mode, convention))
-        except (UnknownName, ShapeError, TooLarge):
+        except (UnknownName, ShapeError, TooLarge, DivisionByZero, RecursionError):
             return None
         finally:
             auditor.approximate = False
@@ -729,6 +811,9 @@ class _Equation:
         verdict: Comparison,
     ) -> None:
         auditor = self.auditor
+        if verdict.rule == SHAPE and self.uses_whole_batch(left, right):
+            self.batch_not_checked(right)
+            return
         self.found = True
         quantity = self.defined[0] if self.defined else None
         truth = auditor.truth(quantity) if quantity is not None else None

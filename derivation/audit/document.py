@@ -18,6 +18,8 @@ skipped, and so are LaTeX comments, the preamble and verbatim text.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -352,20 +354,33 @@ def _closing_dollar(text: str, start: int, markdown: bool) -> int:
     return -1
 
 
+_BEGIN = re.compile(r"\\begin\{([A-Za-z*]+)\}")
+
+
 def _environment_at(text: str, index: int) -> str:
-    match = re.match(r"\\begin\{([A-Za-z*]+)\}", text[index:])
+    match = _BEGIN.match(text, index)
     return match.group(1) if match else ""
+
+
+@functools.lru_cache(maxsize=4)
+def _line_breaks(text: str) -> list[int]:
+    return [index for index, character in enumerate(text) if character == "\n"]
+
+
+def _lines_before(text: str, index: int) -> int:
+    """Count the line breaks before ``index``, without rescanning the text."""
+    return bisect.bisect_left(_line_breaks(text), index)
 
 
 def _piece(
     text: str, start: int, end: int, first_line: int, display: bool
 ) -> MathPiece:
-    line = first_line + text.count("\n", 0, start)
+    line = first_line + _lines_before(text, start)
     return MathPiece(text[start:end], line, display)
 
 
 def _problem(text: str, index: int, first_line: int, reason: str) -> Problem:
-    line = first_line + text.count("\n", 0, index)
+    line = first_line + _lines_before(text, index)
     snippet = text[index : index + 40].split("\n")[0]
     return Problem(line, snippet, reason)
 
@@ -384,7 +399,7 @@ class _LatexReader:
         self.end = end if end >= 0 else len(self.text)
 
     def line(self, index: int) -> int:
-        return self.text.count("\n", 0, index) + 1
+        return _lines_before(self.text, index) + 1
 
     def parts(self) -> list[Part]:
         parts: list[Part] = []

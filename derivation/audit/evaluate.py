@@ -22,6 +22,7 @@ from .nodes import (
     Negation,
     Node,
     Number,
+    Ones,
     Power,
     Summation,
     Symbol,
@@ -117,6 +118,8 @@ def evaluate(node: Node, scope: Scope) -> Value:
         return _application(node, scope)
     if isinstance(node, Summation):
         return values.total(evaluate(node.body, scope))
+    if isinstance(node, Ones):
+        raise UnknownName("\\mathbf{1} outside a product")
     raise UnknownName(type(node).__name__)
 
 
@@ -175,7 +178,20 @@ def _approximation(node: Approximation, scope: Scope) -> Value:
 
 
 def _binary(node: Binary, scope: Scope) -> Value:
-    left = evaluate(node.left, scope)
+    # A chain such as 1 + 1 + ... + 1 is a deep tree on the left: walk it
+    # in a loop so that a long chain cannot exhaust the stack.
+    chain = [node]
+    while isinstance(chain[-1].left, Binary):
+        chain.append(chain[-1].left)
+    value = evaluate(chain[-1].left, scope)
+    for link in reversed(chain):
+        value = _operate(link, value, scope)
+    return value
+
+
+def _operate(node: Binary, left: Value, scope: Scope) -> Value:
+    if isinstance(node.right, Ones) and node.operator == "product":
+        return replace(values.multiply(left, values.ones(left.columns)), places=None)
     right = evaluate(node.right, scope)
     if node.operator == "+":
         result = values.add(left, right)
@@ -204,6 +220,8 @@ def _application(node: Application, scope: Scope) -> Value:
             if node.derivative
             else replace(argument, places=None)
         )
+    if function != "relu":
+        raise UnknownName(f"{function} (only ReLU and the identity are evaluated)")
     if not node.derivative:
         return values.relu(argument)
     at_zero = scope.relu_at_zero(layer)

@@ -35,6 +35,7 @@ from .nodes import (
     Negation,
     Node,
     Number,
+    Ones,
     Power,
     Summation,
     Symbol,
@@ -595,6 +596,8 @@ class _Parser:
             inner = self.brace_group()
             if len(inner) == 1 and inner[0].kind == LETTER:
                 return self.letter_in_font(inner[0], token)
+            if len(inner) == 1 and inner[0].kind == NUMBER and inner[0].text == "1":
+                return Ones(token.line)
             raise Unreadable(f"\\{name} of more than one letter", token.line)
         if name in ("mathcal", "ell"):
             raise Unreadable(f"the symbol \\{name}", token.line)

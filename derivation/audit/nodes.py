@@ -149,6 +149,13 @@ class Application:
 
 
 @dataclass(frozen=True)
+class Ones:
+    """``\\mathbf{1}``: a column of ones as long as the product needs."""
+
+    line: int
+
+
+@dataclass(frozen=True)
 class Summation:
     """``\\sum_i body``: the entries of ``body`` added up."""
 
@@ -168,6 +175,7 @@ Node = (
     | Transpose
     | Application
     | Summation
+    | Ones
 )
 
 

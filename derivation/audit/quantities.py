@@ -17,6 +17,8 @@ from fractions import Fraction
 
 import sympy
 
+from ..errors import DerivationError
+from ..quantities import numeric
 from ..trace import Trace
 from .nodes import Name
 from .values import Value
@@ -25,6 +27,9 @@ from .values import Value
 # has no weights, biases or pre-activation, so W^{[0]} names a layer.
 _LAYER_KINDS = frozenset({"W", "b", "z", "dW", "db", "dz"})
 _PARAMETERS = frozenset({"W", "b"})
+NUMERIC_PLACES = 20
+"""Decimal places kept of a closed-form value of the solution, such as a sigmoid."""
+_NUMERIC_RADIUS = Fraction(1, 10**NUMERIC_PLACES)
 # Quantities the same in every step.
 CONSTANT_FIELDS = frozenset({"x", "y", "eta"})
 
@@ -119,10 +124,11 @@ def resolve(name: Name, first: int, *, updated: bool = False) -> Quantity | None
 def true_value(trace: Trace, step: int, quantity: Quantity) -> Value | None:
     """Return the trace's value of a quantity in a step, or ``None`` if it has none."""
     field = quantity.field
+    record = trace.steps[step - 1] if 1 <= step <= len(trace.steps) else None
     if field == "x":
-        return _value(trace.x, scalar=False)
+        return _value(trace.x if record is None else record.x, scalar=False)
     if field == "y":
-        return _value(trace.y, scalar=False)
+        return _value(trace.y if record is None else record.y, scalar=False)
     if field == "eta":
         return _scalar(trace.learning_rate)
     if not 1 <= step <= len(trace.steps):
@@ -157,27 +163,44 @@ def activation_name(trace: Trace, layer: int) -> str | None:
     return layers[layer - 1].activation.name
 
 
-def _fraction(entry: sympy.Expr) -> Fraction | None:
-    if not isinstance(entry, sympy.Rational):
+def _fraction(entry: sympy.Expr) -> tuple[Fraction, Fraction] | None:
+    """Return an entry and its radius: exact for rationals, else a close decimal.
+
+    A closed form such as ``1/(1 + e^{-z})`` has no exact fraction. It
+    becomes its value to :data:`NUMERIC_PLACES` decimal places. The radius
+    covers the cut, so a correctly rounded written value agrees.
+    """
+    if isinstance(entry, sympy.Rational):
+        return Fraction(int(entry.p), int(entry.q)), Fraction(0)
+    try:
+        approximate = numeric(entry, NUMERIC_PLACES + 10)
+    except DerivationError:
         return None
-    return Fraction(int(entry.p), int(entry.q))
+    if not isinstance(approximate, sympy.Float | sympy.Rational):
+        return None
+    scaled = sympy.Integer(round(approximate * 10**NUMERIC_PLACES))
+    return Fraction(int(scaled), 10**NUMERIC_PLACES), _NUMERIC_RADIUS
 
 
 def _scalar(entry: sympy.Expr) -> Value | None:
-    value = _fraction(entry)
-    if value is None:
+    found = _fraction(entry)
+    if found is None:
         return None
-    return Value(1, 1, (value,), (Fraction(0),), scalar=True)
+    value, radius = found
+    return Value(1, 1, (value,), (radius,), scalar=True, rounded=bool(radius))
 
 
 def _value(matrix: sympy.Matrix, scalar: bool = False) -> Value | None:
-    entries = [_fraction(entry) for entry in matrix]
-    if any(entry is None for entry in entries):
+    found = [_fraction(entry) for entry in matrix]
+    if any(entry is None for entry in found):
         return None
+    pairs = [entry for entry in found if entry is not None]
+    radii = tuple(radius for _, radius in pairs)
     return Value(
         matrix.rows,
         matrix.cols,
-        tuple(entries),  # type: ignore[arg-type]
-        (Fraction(0),) * len(entries),
+        tuple(value for value, _ in pairs),
+        radii,
         scalar=scalar,
+        rounded=any(radii),
     )

@@ -49,6 +49,24 @@ _UNICODE = {
 }
 
 
+MAX_TOKEN_NESTING = 100
+"""The deepest nesting of braces and brackets read; real solutions use about 10."""
+
+_OPENINGS = frozenset("{([")
+_CLOSINGS = frozenset("})]")
+
+
+class TooDeep(Exception):
+    """Math whose braces or brackets nest past :data:`MAX_TOKEN_NESTING`."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(
+            f"line {line}: braces or brackets nested more than "
+            f"{MAX_TOKEN_NESTING} levels deep"
+        )
+        self.line = line
+
+
 @dataclass(frozen=True)
 class Token:
     """One token of math: its kind, its text and where it starts.
@@ -94,11 +112,17 @@ def tokenize(text: str, first_line: int = 1) -> list[Token]:
 
     Characters outside the subset become symbol tokens, which the parser
     rejects with a reason, so nothing is dropped silently.
+
+    Raises
+    ------
+    TooDeep
+        If braces or brackets nest more than :data:`MAX_TOKEN_NESTING` levels.
     """
     lines = LineMap(text, first_line)
     tokens: list[Token] = []
     position = 0
     length = len(text)
+    depth = 0
     while position < length:
         character = text[position]
         if character.isspace() or character == "~":
@@ -121,8 +145,19 @@ def tokenize(text: str, first_line: int = 1) -> list[Token]:
         else:
             token = Token(SYMBOL, character, start, lines.line(start), character)
             position += 1
+            depth = _nesting(depth, character, token.line)
         tokens.append(token)
     return tokens
+
+
+def _nesting(depth: int, character: str, line: int) -> int:
+    if character in _OPENINGS:
+        depth += 1
+        if depth > MAX_TOKEN_NESTING:
+            raise TooDeep(line)
+    elif character in _CLOSINGS:
+        depth = max(depth - 1, 0)
+    return depth
 
 
 def _is_digit(character: str) -> bool:

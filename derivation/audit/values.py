@@ -33,6 +33,10 @@ class ShapeError(Exception):
     """A product or sum whose shapes do not fit, described in words."""
 
 
+class DivisionByZero(Exception):
+    """A quotient whose divisor is 0, or may be 0 within its rounding."""
+
+
 class TooLarge(Exception):
     """A value whose numerator or denominator grew past :data:`MAX_BITS`."""
 
@@ -178,6 +182,13 @@ def add(left: Value, right: Value, sign: int = 1) -> Value:
         rows, columns = 1, 1
     elif left.shape == right.shape and not left.scalar and not right.scalar:
         rows, columns = left.shape
+    elif left.scalar or right.scalar:
+        # 1 - a: a number and a matrix combine entry by entry.
+        shape = right if left.scalar else left
+        return add(_filled(left, shape), _filled(right, shape), sign)
+    elif right.columns == 1 and left.columns > 1 and left.rows == right.rows:
+        # W A + b: a bias column is added to every column of a batch.
+        return add(left, _repeated(right, left.columns), sign)
     else:
         verb = "add" if sign > 0 else "subtract"
         raise ShapeError(
@@ -192,6 +203,34 @@ def add(left: Value, right: Value, sign: int = 1) -> Value:
         radii,
         **_merge(left, right, scalar=left.scalar and right.scalar),
     )
+
+
+def _filled(value: Value, shape: Value) -> Value:
+    """Spread a single number over the shape of ``shape``; others unchanged."""
+    if not value.scalar:
+        return value
+    count = shape.rows * shape.columns
+    return replace(
+        value,
+        rows=shape.rows,
+        columns=shape.columns,
+        entries=value.entries * count,
+        radii=value.radii * count,
+        scalar=False,
+        places=None,
+    )
+
+
+def _repeated(column: Value, count: int) -> Value:
+    """Repeat a column ``count`` times side by side."""
+    entries = tuple(entry for entry in column.entries for _ in range(count))
+    radii = tuple(radius for radius in column.radii for _ in range(count))
+    return replace(column, columns=count, entries=entries, radii=radii, places=None)
+
+
+def ones(rows: int) -> Value:
+    """Return a column of ``rows`` ones."""
+    return Value(rows, 1, (Fraction(1),) * rows, (_ZERO,) * rows)
 
 
 def scale(factor: Value, value: Value) -> Value:
@@ -288,10 +327,14 @@ def divide(left: Value, right: Value) -> Value:
         If ``right`` is not a number, or may be 0.
     """
     if not right.acts_as_scalar:
+        if left.scalar:
+            left = _filled(left, right)
+        if left.shape == right.shape and not left.scalar:
+            return _entrywise_quotient(left, right)
         raise ShapeError(f"cannot divide by {describe_shape(right)}")
     denominator, radius = right.entries[0], right.radii[0]
     if abs(denominator) <= radius:
-        raise ShapeError("cannot divide by 0")
+        raise DivisionByZero("division by zero: the divisor is or may be 0")
     if radius:
         low = abs(denominator) - radius
         reciprocal_radius = radius / (abs(denominator) * low)
@@ -304,6 +347,26 @@ def divide(left: Value, right: Value) -> Value:
         scale(reciprocal, left)
         if not left.acts_as_scalar
         else multiply(left, reciprocal)
+    )
+
+
+def _entrywise_quotient(left: Value, right: Value) -> Value:
+    """Divide two values of one shape entry by entry."""
+    quotients = [
+        divide(
+            Value(1, 1, (top,), (top_radius,), scalar=True),
+            Value(1, 1, (bottom,), (bottom_radius,), scalar=True),
+        )
+        for top, top_radius, bottom, bottom_radius in zip(
+            left.entries, left.radii, right.entries, right.radii
+        )
+    ]
+    return Value(
+        left.rows,
+        left.columns,
+        tuple(quotient.entries[0] for quotient in quotients),
+        tuple(quotient.radii[0] for quotient in quotients),
+        **_merge(left, right),
     )
 
 
@@ -322,7 +385,7 @@ def power(base: Value, exponent: int) -> Value:
     radii = []
     for entry, radius in zip(base.entries, base.radii):
         if exponent < 0 and abs(entry) <= radius:
-            raise ShapeError("cannot raise 0 to a negative power")
+            raise DivisionByZero("division by zero: 0 raised to a negative power")
         value = entry**exponent
         entries.append(value)
         if radius and exponent > 0:
