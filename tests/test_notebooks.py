@@ -17,6 +17,7 @@ import pytest
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED_NAMES = [
+    "closed-forms-and-batches.ipynb",
     "learning-rate.ipynb",
     "relu-1-2-2-1-homework.ipynb",
     "tour.ipynb",
