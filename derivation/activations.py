@@ -216,6 +216,21 @@ def _softplus(z: sympy.Expr) -> sympy.Expr:
     return sympy.log(1 + sympy.exp(z))
 
 
+def softmax_backward(a: sympy.Matrix, da: sympy.Matrix) -> sympy.Matrix:
+    """Multiply each column of ``da`` by the softmax Jacobian of ``a``.
+
+    The Jacobian ``diag(a) - a a^T`` is symmetric, so the product is
+    ``a * (da - a^T da)`` entry by entry.
+    """
+    columns = []
+    for k in range(a.cols):
+        column, gradient = a[:, k], da[:, k]
+        inner = (column.T * gradient)[0, 0]
+        shifted = gradient - sympy.ones(*column.shape) * inner
+        columns.append(column.multiply_elementwise(shifted))
+    return sympy.Matrix.hstack(*columns)
+
+
 def _softmax_column(z: sympy.Matrix) -> sympy.Matrix:
     powers = [sympy.exp(entry) for entry in z]
     total = sympy.Add(*powers)

@@ -51,6 +51,7 @@ from typing import Any
 
 import sympy
 
+from .activations import softmax_backward
 from .answers import (
     WEIGHT_NAMES,
     AnswerFileError,
@@ -439,11 +440,7 @@ class _Recomputation:
 
     def _loss_value(self, a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
         """The loss of a batch: the mean or sum of the samples' losses."""
-        loss = self.trace.loss
-        if y.cols == 1:
-            return loss.value(a, y)
-        total = sympy.Add(*(loss.value(a[:, k], y[:, k]) for k in range(y.cols)))
-        return total / y.cols if self.trace.reduction == "mean" else total
+        return self.trace.loss.batch_value(a, y, self.trace.reduction == "mean")
 
     def _factor(self, step: int) -> sympy.Rational:
         """Return the factor of the summed gradients: 1/B for a mean, 1 for a sum."""
@@ -482,7 +479,7 @@ class _Recomputation:
         loss = self.trace.loss
         if layer == count:
             self._settle(
-                value("da"), [value("a")], lambda a: _loss_gradient(loss, a, y)
+                value("da"), [value("a")], lambda a: loss.column_gradients(a, y)
             )
         else:
             self._settle(value("da"), [Quantity(step, layer + 1, "da_prev")], _same)
@@ -499,7 +496,7 @@ class _Recomputation:
                 lambda da, slope: da.multiply_elementwise(slope),
             )
         else:
-            self._settle(value("dz"), [value("a"), value("da")], _softmax_backward)
+            self._settle(value("dz"), [value("a"), value("da")], softmax_backward)
         factor = self._factor(step)
         self._settle(
             value("dW"), [value("dz"), value("a_prev")], lambda dz, a: factor * dz * a.T
@@ -677,24 +674,6 @@ def _same(value: sympy.Matrix) -> sympy.Matrix:
 def _weighted_sum(W: sympy.Matrix, a: sympy.Matrix, b: sympy.Matrix) -> sympy.Matrix:
     """``W a + b``, with the bias column added to every sample's column."""
     return W * a + b * sympy.ones(1, a.cols)
-
-
-def _loss_gradient(loss: Any, a: sympy.Matrix, y: sympy.Matrix) -> sympy.Matrix:
-    """Return each sample's own dl/da, one column per sample."""
-    return sympy.Matrix.hstack(
-        *(loss.gradient(a[:, k], y[:, k]) for k in range(y.cols))
-    )
-
-
-def _softmax_backward(a: sympy.Matrix, da: sympy.Matrix) -> sympy.Matrix:
-    """Multiply each column of ``da`` by the softmax Jacobian ``diag(a) - a a^T``."""
-    columns = []
-    for k in range(a.cols):
-        column, gradient = a[:, k], da[:, k]
-        inner = (column.T * gradient)[0, 0]
-        shifted = gradient - sympy.ones(*column.shape) * inner
-        columns.append(column.multiply_elementwise(shifted))
-    return sympy.Matrix.hstack(*columns)
 
 
 def _bias_gradient(

@@ -36,11 +36,12 @@ from typing import Any
 
 import sympy
 
+from .activations import softmax_backward
 from .backend import FLINT, GENERAL, is_rational
 from .errors import DerivationError
 from .growth import DEFAULT_MAX_DIGITS, DigitLimit, RoundingPolicy, check_max_digits
 from .lazy import Deferred, stored_value
-from .losses import Loss, check_outputs, check_targets, get_loss
+from .losses import PROBABILITY_LOSSES, Loss, check_outputs, check_targets, get_loss
 from .network import Layer, Network, exact_matrix
 from .optimizers import PLAIN, Optimizer
 from .quantities import Names
@@ -224,8 +225,12 @@ def _ones_matrix(rows: int, cols: int) -> sympy.ImmutableMatrix:
 
 
 def _ones(arithmetic: Any, rows: int, cols: int) -> Any:
-    """Return a matrix of ones in ``arithmetic``'s form."""
-    return arithmetic.take(sympy.ones(rows, cols))
+    """Return a matrix of ones in ``arithmetic``'s form.
+
+    The shared immutable matrix lets the flint arithmetic reuse its
+    conversion instead of converting a new matrix on every call.
+    """
+    return arithmetic.take(_ones_matrix(rows, cols))
 
 
 def _forward(
@@ -288,7 +293,9 @@ def _output_gradient(
     """
     output = passes[-1].a
     samples = y.matrix.cols
-    if loss.name in ("binary_cross_entropy", "categorical_cross_entropy"):
+    # Checked only for cross-entropy, since reading the output as SymPy
+    # converts it from flint.
+    if loss.name in PROBABILITY_LOSSES:
         try:
             check_outputs(loss, output.matrix, y.matrix)
         except DerivationError as error:
@@ -317,32 +324,9 @@ def _batch_output_gradient(
 ) -> tuple[sympy.Expr, _Value]:
     """Return the loss and gradient of a batch, one sample per column."""
     a_matrix, y_matrix = output.matrix, y.matrix
-    columns = range(y_matrix.cols)
-    losses = [loss.value(a_matrix[:, k], y_matrix[:, k]) for k in columns]
-    total = sympy.Add(*losses)
-    if mean:
-        total = total / y_matrix.cols
-    value = recorder.keep_loss(GENERAL, total)
-    gradient = sympy.Matrix.hstack(
-        *[loss.gradient(a_matrix[:, k], y_matrix[:, k]) for k in columns]
-    )
+    value = recorder.keep_loss(GENERAL, loss.batch_value(a_matrix, y_matrix, mean))
+    gradient = loss.column_gradients(a_matrix, y_matrix)
     return value, recorder.keep(GENERAL, gradient, "da", layer)
-
-
-def _softmax_backward(a: sympy.Matrix, da: sympy.Matrix) -> sympy.Matrix:
-    """Multiply each column of ``da`` by the softmax Jacobian of ``a``.
-
-    The Jacobian ``diag(a) - a a^T`` is symmetric, so the product is
-    ``a * (da - a^T da)`` entry by entry.
-    """
-    columns = []
-    for k in range(a.cols):
-        column, gradient = a[:, k], da[:, k]
-        inner = (column.T * gradient)[0, 0]
-        columns.append(
-            column.multiply_elementwise(gradient - sympy.ones(*column.shape) * inner)
-        )
-    return sympy.Matrix.hstack(*columns)
 
 
 @dataclass(frozen=True)
@@ -395,7 +379,7 @@ def _local_gradient(
     elif activation.is_identity:
         dz = da
     elif slope is None:
-        product = _softmax_backward(layer_pass.a.matrix, da.matrix)
+        product = softmax_backward(layer_pass.a.matrix, da.matrix)
         dz = recorder.keep(GENERAL, product, "dz", index).moved_to(arithmetic)
     else:
         product = arithmetic.hadamard(da.native_in(arithmetic), slope.native)

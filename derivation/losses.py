@@ -95,6 +95,26 @@ class Loss:
     rational_gradient: RationalLossGradient | None = None
     combined_activation: str | None = None
 
+    def batch_value(
+        self, a: sympy.Matrix, y: sympy.Matrix, mean: bool = True
+    ) -> sympy.Expr:
+        """Return the loss of a batch, one sample per column of ``a`` and ``y``.
+
+        The samples' losses are averaged, or summed when ``mean`` is false.
+        """
+        if y.cols == 1:
+            return self.value(a, y)
+        total = sympy.Add(*(self.value(a[:, k], y[:, k]) for k in range(y.cols)))
+        return total / y.cols if mean else total
+
+    def column_gradients(self, a: sympy.Matrix, y: sympy.Matrix) -> sympy.Matrix:
+        """Return each sample's own dL/da, one column per sample."""
+        if y.cols == 1:
+            return self.gradient(a, y)
+        return sympy.Matrix.hstack(
+            *(self.gradient(a[:, k], y[:, k]) for k in range(y.cols))
+        )
+
     def combines_with(self, activation_name: str) -> bool:
         """Whether ``dL/dz = a - y`` after an output layer with this activation."""
         return self.combined_activation == activation_name
@@ -331,7 +351,7 @@ def categorical_cross_entropy() -> Loss:
 
 
 # Losses whose targets are probabilities, between 0 and 1.
-_PROBABILITY_LOSSES = ("binary_cross_entropy", "categorical_cross_entropy")
+PROBABILITY_LOSSES = ("binary_cross_entropy", "categorical_cross_entropy")
 
 
 def _check_probabilities(loss: Loss, y: sympy.Matrix) -> None:
@@ -357,7 +377,7 @@ def check_targets(loss: Loss, output_activation: str, y: sympy.Matrix) -> None:
         If a cross-entropy target lies outside 0 to 1, or the loss combines
         with a softmax output layer and a sample's targets do not sum to 1.
     """
-    if loss.name in _PROBABILITY_LOSSES:
+    if loss.name in PROBABILITY_LOSSES:
         _check_probabilities(loss, y)
     if not (loss.combines_with("softmax") and output_activation == "softmax"):
         return
@@ -382,7 +402,7 @@ def check_outputs(loss: Loss, a: sympy.Matrix, y: sympy.Matrix) -> None:
         If an output lies outside that range; the message names the sample
         and the unit, counted from 1.
     """
-    if loss.name not in _PROBABILITY_LOSSES:
+    if loss.name not in PROBABILITY_LOSSES:
         return
     from .quantities import exact_sign
 
