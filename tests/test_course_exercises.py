@@ -526,3 +526,17 @@ def test_notation_symbol_as_weight_rejected():
         "not use for its own quantities (not eta, mu, lambda, alpha, theta, delta, "
         "sigma), found the string 'eta'"
     )
+
+
+def test_short_last_batch_renders_exact():
+    network = Network([Layer([[1]], [0], "identity")])
+    trace = train(
+        network,
+        [[1], [2], [3]],
+        [[2], [3], [5]],
+        learning_rate="0.1",
+        batch_size=2,
+        epochs=1,
+    )
+    assert [step.samples for step in trace.steps] == [(1, 2), (3,)]
+    assert r"\approx" not in render_latex(trace)

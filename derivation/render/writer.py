@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import sympy
 
-from ..activations import Activation
+from ..activations import Activation, softmax_backward
 from ..backend import is_rational
 from ..numbers import parse_number
 from ..quantities import SHORT_NODES, SHOWN_DIGITS, numeric
@@ -116,17 +116,6 @@ def format_significant(value: sympy.Float) -> str:
         return "0"
     exponent = exact.adjusted() - SHOWN_DIGITS + 1
     return str(exact.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN))
-
-
-def _columnwise(
-    function: Callable[[sympy.Matrix, sympy.Matrix], sympy.Matrix],
-    a: sympy.Matrix,
-    y: sympy.Matrix,
-) -> sympy.Matrix:
-    """Apply a function of one output column and its target to every column."""
-    if a.cols == 1:
-        return function(a, y)
-    return sympy.Matrix.hstack(*[function(a[:, k], y[:, k]) for k in range(a.cols)])
 
 
 def rows_block(rows: list[Row]) -> Equations:
@@ -556,11 +545,11 @@ class _Writer:
         yield Heading(2, "Backward pass")
         yield from self.output_gradient(step)
         for index in range(self.depth, 0, -1):
-            yield from self.backward(index, step.layers[index - 1])
+            yield from self.backward(step, index)
 
         yield Heading(2, "Update")
-        for index, layer in enumerate(step.layers, start=1):
-            yield from self.update(index, layer)
+        for index in range(1, self.depth + 1):
+            yield from self.update(step, index)
 
         yield Heading(2, f"Summary of step {step.number}")
         yield from self.summary(step)
@@ -653,7 +642,7 @@ class _Writer:
             loss.gradient_definition.format(a=output_symbol, y=n.target_name), 3.5
         )
         result = self.result(
-            step.layers[-1].da, _columnwise(loss.gradient, step.output, step.y)
+            step.layers[-1].da, loss.column_gradients(step.output, step.y)
         )
         if loss.gradient_definition == "{a} - {y}":
             substituted = self.matrix(step.output) + self.op("-") + self.matrix(step.y)
@@ -667,7 +656,8 @@ class _Writer:
         yield paragraph(text)
         yield rows_block(rows)
 
-    def backward(self, index: int, values: LayerStep) -> Iterator[Block]:
+    def backward(self, step: Step, index: int) -> Iterator[Block]:
+        values = step.layers[index - 1]
         n = self.n
         activation = self.trace.network.layers[index - 1].activation
         yield self.layer_heading(index)
@@ -683,7 +673,7 @@ class _Writer:
                 Math(n.symbol("z", index)),
                 "), so no gradient reaches its parameters or its input.",
             )
-        yield rows_block(self.backward_rows(index, values))
+        yield rows_block(self.backward_rows(step, index))
         if index == 1:
             yield paragraph(
                 "The gradient ",
@@ -692,14 +682,15 @@ class _Writer:
                 "shown for completeness.",
             )
 
-    def backward_rows(self, index: int, values: LayerStep) -> list[Row]:
+    def backward_rows(self, step: Step, index: int) -> list[Row]:
         """Lay out the gradients of one layer: ``z``, ``W``, ``b``, its input."""
+        values = step.layers[index - 1]
         n = self.n
         layer = self.trace.network.layers[index - 1]
         dz = self.grad("z", index)
-        rows = self.local_gradient_rows(index, values)
+        rows = self.local_gradient_rows(step, index)
         factor = self.factor
-        scale = self.batch_scale()
+        scale = self.batch_scale(step)
         dW_symbolic = dz + self.sym(n.transposed("a", index - 1))
         dW_values = self.matrix(values.dz) + self.matrix(values.a_prev.T)
         if factor:
@@ -714,7 +705,7 @@ class _Writer:
             self.result(values.dW, scale * values.dz * values.a_prev.T),
         )
         if layer.has_bias:
-            rows += self.bias_gradient_rows(index, values, layer.bias == "shared")
+            rows += self.bias_gradient_rows(step, index, layer.bias == "shared")
         rows += self.chain(
             self.grad("a", index - 1),
             self.sym(n.transposed("W", index)) + dz,
@@ -723,18 +714,24 @@ class _Writer:
         )
         return rows
 
-    def batch_scale(self) -> sympy.Rational:
+    def batch_scale(self, step: Step) -> sympy.Rational:
+        """Return the factor of the summed gradients in ``step``: 1/B or 1.
+
+        B is the step's own batch, which is shorter than the batch size in
+        the last step of an epoch when the samples do not divide evenly.
+        """
         if self.factor:
-            return sympy.Rational(1, self.trace.batch_size)
+            return sympy.Rational(1, step.x.cols)
         return sympy.Integer(1)
 
-    def local_gradient_rows(self, index: int, values: LayerStep) -> list[Row]:
+    def local_gradient_rows(self, step: Step, index: int) -> list[Row]:
         """Lay out dL/dz of one layer."""
+        values = step.layers[index - 1]
         n = self.n
         activation = self.trace.network.layers[index - 1].activation
         dz, da = self.grad("z", index), self.grad("a", index)
         if index == self.depth and self.combined:
-            a, y = values.a, self.current_target(values)
+            a, y = values.a, step.y
             return self.chain(
                 dz,
                 self.sym(f"{n.symbol('a', index)} - {n.target_name}", 3.0),
@@ -745,15 +742,7 @@ class _Writer:
             return chain_rows(dz, [da, self.matrix(values.dz)])
         if values.slope is None:
             a = values.a
-            inner = sympy.Matrix.hstack(
-                *[
-                    a[:, k].multiply_elementwise(
-                        values.da[:, k]
-                        - sympy.ones(a.rows, 1) * (a[:, k].T * values.da[:, k])[0, 0]
-                    )
-                    for k in range(a.cols)
-                ]
-            )
+            inner = softmax_backward(a, values.da)
             return self.chain(
                 dz,
                 self.sym(n.symbol("a", index))
@@ -774,18 +763,11 @@ class _Writer:
             self.result(values.dz, values.da.multiply_elementwise(values.slope)),
         )
 
-    def current_target(self, values: LayerStep) -> sympy.Matrix:
-        """Return the targets of the step whose output layer is ``values``."""
-        for step in self.trace.steps:
-            if step.layers[-1] is values:
-                return step.y
-        return self.trace.y
-
-    def bias_gradient_rows(
-        self, index: int, values: LayerStep, shared: bool
-    ) -> list[Row]:
+    def bias_gradient_rows(self, step: Step, index: int, shared: bool) -> list[Row]:
+        """Lay out dL/db of one layer: per unit, or one sum for a shared bias."""
+        values = step.layers[index - 1]
         dz = self.grad("z", index)
-        scale = self.batch_scale()
+        scale = self.batch_scale(step)
         if shared:
             total = scale * sum(values.dz, sympy.Integer(0))
             return chain_rows(
@@ -811,7 +793,7 @@ class _Writer:
             ],
         )
 
-    def update(self, index: int, values: LayerStep) -> Iterator[Block]:
+    def update(self, step: Step, index: int) -> Iterator[Block]:
         layer = self.trace.network.layers[index - 1]
         rows: list[Row] = []
         notes = []
@@ -821,7 +803,7 @@ class _Writer:
             if not layer.trains(parameter):
                 notes.append(parameter)
                 continue
-            rows += self.update_rows(name, index, values)
+            rows += self.update_rows(step, name, index)
         yield self.layer_heading(index)
         if rows:
             yield rows_block(rows)
@@ -831,7 +813,8 @@ class _Writer:
                 f"{self.n.layer_number(index)} are fixed and stay as they are."
             )
 
-    def update_rows(self, name: str, index: int, values: LayerStep) -> list[Row]:
+    def update_rows(self, step: Step, name: str, index: int) -> list[Row]:
+        values = step.layers[index - 1]
         optimizer = self.trace.optimizer
         before = values.W if name == "W" else values.b
         gradient = values.dW if name == "W" else values.db
@@ -863,7 +846,7 @@ class _Writer:
         if optimizer.uses_momentum:
             velocity = values.vW if name == "W" else values.vb
             v = self.sym(rf"v_{{{self.n.symbol(name, index)}}}", 2.4)
-            previous = self.previous_velocity(name, index, values)
+            previous = self.previous_velocity(step, name, index)
             mu = optimizer.momentum
             rows += self.chain(
                 v,
@@ -884,20 +867,16 @@ class _Writer:
         )
         return rows
 
-    def previous_velocity(
-        self, name: str, index: int, values: LayerStep
-    ) -> sympy.Matrix:
-        """Return the velocity before this step: the last step's, or zeros."""
-        field = "vW" if name == "W" else "vb"
-        previous = None
-        for step in self.trace.steps:
-            if step.layers[index - 1] is values:
-                break
-            previous = getattr(step.layers[index - 1], field)
-        if previous is None:
-            shape = (values.dW if name == "W" else values.db).shape
-            return sympy.zeros(*shape)
-        return previous
+    def previous_velocity(self, step: Step, name: str, index: int) -> sympy.Matrix:
+        """Return the velocity before ``step``: the step before's, or zeros."""
+        values = step.layers[index - 1]
+        if step.number > 1:
+            before = self.trace.steps[step.number - 2].layers[index - 1]
+            previous = before.vW if name == "W" else before.vb
+            if previous is not None:
+                return previous
+        shape = (values.dW if name == "W" else values.db).shape
+        return sympy.zeros(*shape)
 
     def summary(self, step: Step) -> Iterator[Block]:
         tables: list[Table] = []
