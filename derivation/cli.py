@@ -425,15 +425,7 @@ def _add_exercise_parsers(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="write to FILE (replaced only on success); default: standard output",
     )
-    exercise_parser.add_argument(
-        "--format",
-        choices=("latex", "markdown", "html"),
-        default="latex",
-        help="output format (default: latex)",
-    )
-    add_presentation_arguments(exercise_parser)
-    _add_force_argument(exercise_parser)
-    _add_limit_argument(exercise_parser)
+    _add_document_arguments(exercise_parser, "output format (default: latex)")
     exercise_parser.set_defaults(run=_run_exercise)
 
     variants_parser = commands.add_parser(
@@ -465,16 +457,28 @@ def _add_exercise_parsers(commands: argparse._SubParsersAction) -> None:
         metavar="FOLDER",
         help="the folder to write into; it is created if missing",
     )
-    variants_parser.add_argument(
+    _add_document_arguments(
+        variants_parser,
+        "format of the sheets, solutions and teacher document (default: latex)",
+    )
+    variants_parser.set_defaults(run=_run_variants)
+
+
+def _add_document_arguments(parser: argparse.ArgumentParser, format_help: str) -> None:
+    """Add the options of a command that writes documents, not JSON.
+
+    These are the document format, the presentation options of ``solve``,
+    ``--force`` and ``--limit``.
+    """
+    parser.add_argument(
         "--format",
         choices=("latex", "markdown", "html"),
         default="latex",
-        help="format of the sheets, solutions and teacher document (default: latex)",
+        help=format_help,
     )
-    add_presentation_arguments(variants_parser)
-    _add_force_argument(variants_parser)
-    _add_limit_argument(variants_parser)
-    variants_parser.set_defaults(run=_run_variants)
+    add_presentation_arguments(parser)
+    _add_force_argument(parser)
+    _add_limit_argument(parser)
 
 
 def _run_exercise(arguments: argparse.Namespace) -> int:
