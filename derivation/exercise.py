@@ -48,7 +48,7 @@ from .files import mark_comment
 from .limits import Limits
 from .numbers import DecimalText, decimal_string, terminates
 from .numbers import describe_toml_value as _describe
-from .spec import Spec, load_spec, parse_spec, spec_document
+from .spec import Spec, parse_spec, read_spec_text, spec_document
 from .trace import Trace
 
 ASK_ALL = "all"
@@ -110,10 +110,8 @@ def load_exercise(path: str | Path, limits: Limits | None = None) -> Exercise:
         If the spec is invalid or the ``[exercise]`` table is; the message
         starts with the file name.
     """
-    spec = load_spec(path, limits)
-    # load_spec has read the file as UTF-8 within the size limit, so reading
-    # it again for the raw document cannot fail in a new way.
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_spec_text(path, limits)
+    spec = parse_spec(text, source=str(path), limits=limits)
     return read_exercise(spec_document(text, str(path)), spec)
 
 

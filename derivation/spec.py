@@ -185,6 +185,21 @@ def load_spec(path: str | Path, limits: Limits | None = None) -> Spec:
     ResourceLimitError
         If the file or the run it describes is larger than ``limits`` allow.
     """
+    limits = limits or DEFAULT_LIMITS
+    return parse_spec(read_spec_text(path, limits), source=str(path), limits=limits)
+
+
+def read_spec_text(path: str | Path, limits: Limits | None = None) -> str:
+    """Read a spec file's text, within the ``spec_bytes`` limit.
+
+    Raises
+    ------
+    SpecError
+        If the file cannot be read or is not UTF-8. The message starts with
+        the file name.
+    ResourceLimitError
+        If the file is larger than ``limits`` allow.
+    """
     source = str(path)
     limits = limits or DEFAULT_LIMITS
     try:
@@ -203,7 +218,7 @@ def load_spec(path: str | Path, limits: Limits | None = None) -> Spec:
     except UnicodeDecodeError as error:
         found = f"the byte 0x{data[error.start]:02x} at offset {error.start}"
         raise SpecError("", "UTF-8 text", found, source=source) from None
-    return parse_spec(text, source=source, limits=limits)
+    return text
 
 
 def _oversized(path: str | Path, read: int, limits: Limits) -> ResourceLimitError:

@@ -85,7 +85,7 @@ from .losses import Loss, RationalLossGradient, RationalLossValue
 from .network import Network
 from .numbers import DecimalText, parse_number, to_exact
 from .numbers import describe_toml_value as _describe
-from .spec import Spec, load_spec, parse_spec, spec_document
+from .spec import Spec, parse_spec, read_spec_text, spec_document
 from .trace import Trace
 
 DEFAULT_MAX_DRAWS = 20_000
@@ -637,9 +637,8 @@ def load_variants(
         If the constraints reject so many draws that fewer than ``count``
         variants are found; the message counts the rejections by kind.
     """
-    spec = load_spec(path, limits)
-    # load_spec has read the file as UTF-8 within the size limit.
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_spec_text(path, limits)
+    spec = parse_spec(text, source=str(path), limits=limits)
     return draw_variants(spec_document(text, str(path)), spec, count, seed, limits)
 
 
