@@ -439,7 +439,7 @@ class _Recomputation:
             self._update(step, layer)
 
     def _loss_value(self, a: sympy.Matrix, y: sympy.Matrix) -> sympy.Expr:
-        """The loss of a batch: the mean or sum of the samples' losses."""
+        """Return the loss of a batch: the mean or sum of the samples' losses."""
         return self.trace.loss.batch_value(a, y, self.trace.reduction == "mean")
 
     def _factor(self, step: int) -> sympy.Rational:

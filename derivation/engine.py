@@ -288,8 +288,8 @@ def _output_gradient(
 ) -> tuple[sympy.Expr, _Value]:
     """Return the loss and dl/da of each sample's output, as columns.
 
-    The loss is the mean (or, without ``mean``, the sum) of the samples'
-    losses; the gradient is each sample's own, without the 1/B of a mean.
+    The loss is the mean of the samples' losses, or their sum without
+    ``mean``. The gradient is each sample's own, without the 1/B of a mean.
     """
     output = passes[-1].a
     samples = y.matrix.cols

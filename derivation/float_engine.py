@@ -185,7 +185,7 @@ def to_float(value: sympy.Expr) -> float:
     Raises
     ------
     DerivationError
-        If ``value`` holds symbols, so that it has no number, or its
+        If ``value`` contains symbols, so that it has no number, or its
         magnitude exceeds the float64 range.
 
     >>> to_float(sympy.Rational(1, 3))
@@ -226,7 +226,7 @@ def to_float_array(matrix: sympy.Matrix) -> Array:
 
 @dataclass(frozen=True)
 class _FloatSettings:
-    """What a float64 step needs besides the network and the data."""
+    """The settings of a float64 step besides the network and the data."""
 
     eta: float
     loss: Loss
@@ -338,7 +338,7 @@ def float_forward(
 ) -> list[tuple[Array, Array, Array]]:
     """Run the float64 forward pass and return ``(a_prev, z, a)`` for every layer.
 
-    ``x`` holds one sample per column; the biases are added to every column,
+    ``x`` has one sample per column. The biases are added to every column,
     and a layer without bias adds nothing.
     """
     values = []

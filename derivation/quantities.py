@@ -4,13 +4,13 @@ A sigmoid, tanh or softplus layer turns rational inputs into closed forms
 such as ``1/(1 + exp(-3/2))``. Fed forward, these nest: the next layer's
 pre-activation is a sum of them, its activation an exponential of that sum,
 and after a few layers and steps a single entry written out in full would
-fill pages. The engine therefore keeps each entry as a SymPy expression
-of bounded size: when an entry has more than :data:`SHORT_NODES` nodes, it
-is replaced by a :class:`Named` quantity ``q_k`` that records the long
-expression as its definition (in terms of earlier names) and its numerical
-value to :data:`WORKING_DIGITS` significant digits. Every later value is
-built from these names, so each definition stays short however deep the
-network or long the training.
+fill pages. So the engine keeps each entry as a SymPy expression of bounded
+size. An entry with more than :data:`SHORT_NODES` nodes is replaced by a
+:class:`Named` quantity ``q_k``, which records the long expression as its
+definition (in terms of earlier names) and its numerical value to
+:data:`WORKING_DIGITS` significant digits. Every later value is built from
+these names, so the size of each definition depends on the layer widths,
+not on how deep the network is or how long it trains.
 
 Named quantities are exact: the definitions chain back to the given
 numbers, and :func:`expand_names` writes any value in terms of them alone.
@@ -41,9 +41,8 @@ import sympy
 from .errors import DerivationError
 
 # An entry with more expression nodes than this is replaced by a name. A
-# sigmoid of a rational or of a name, 1/(1 + exp(-z)), has 6 nodes and
-# stays; a weighted sum of two of them plus a bias has about 17 and gets a
-# name. So a closed form is shown while it is one function of one number.
+# sigmoid of a rational or of a name, 1/(1 + exp(-z)), has 6 nodes and stays.
+# A weighted sum of two of them plus a bias has about 17 and gets a name.
 SHORT_NODES = 8
 
 # Significant digits kept for the numerical value of every named quantity.
@@ -137,7 +136,11 @@ def exact_sign(value: sympy.Expr) -> int:
         If the value has symbols, or is too close to zero to decide.
     """
     if isinstance(value, sympy.Rational):
-        return 1 if value > 0 else (-1 if value < 0 else 0)
+        if value > 0:
+            return 1
+        if value < 0:
+            return -1
+        return 0
     if value.is_positive:
         return 1
     if value.is_negative:

@@ -28,7 +28,7 @@ against a rational approximation of such a value to
 :data:`APPROXIMATION_DIGITS` significant digits, far more than anyone
 writes, so rounding it gives the same digits as rounding the value itself.
 Under ``exact`` only an exact value could be right, and a decimal or a
-fraction never equals a transcendental value, so the verdict says so.
+fraction never equals a transcendental value, so the verdict states that.
 
 A tie is an exact value halfway between two neighbours at the chosen
 precision, such as -0.59885 at 4 places. When rounding half away from zero

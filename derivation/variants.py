@@ -1403,7 +1403,7 @@ def variant_files(
 
     Each variant gets a folder ``variant-NN`` with ``spec.toml`` (its spec),
     ``exercise`` (the sheet), ``solution`` (the full derivation) and
-    ``answers.toml`` (the key for ``derivation check``). ``teacher`` holds
+    ``answers.toml`` (the key for ``derivation check``). ``teacher`` contains
     every variant with its key, and ``variants.json`` the seed, the drawn
     values and the rejected draws. ``diagram`` ``None`` follows the spec.
     """

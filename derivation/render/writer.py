@@ -332,7 +332,7 @@ class _Writer:
             )
         if self.combined:
             activation = self.trace.network.layers[-1].activation
-            why = (
+            reason = (
                 "because the targets of each sample sum to 1"
                 if activation.name == "softmax"
                 else r"because \sigma'(z) = a (1 - a) cancels the denominator"
@@ -342,7 +342,7 @@ class _Writer:
                 Math(activation.latex_name),
                 " on the output layer the two factors of the chain rule combine: ",
                 Math(rf"{n.gradient('z', last)} = {output} - {target}"),
-                f", {why}. The derivation uses this directly.",
+                f", {reason}. The derivation uses this directly.",
             )
         yield from self.backward_definitions()
 
