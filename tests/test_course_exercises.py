@@ -20,7 +20,7 @@ from derivation.errors import DerivationError, SpecError
 from derivation.network import Layer, Network
 from derivation.optimizers import Optimizer
 from derivation.quantities import SHORT_NODES, node_count, numeric
-from derivation.render import render_latex
+from derivation.render import render_latex, render_markdown
 from derivation.spec import load_spec, parse_spec
 from tests.latex_tools import compile_latex, require_latex_tools
 
@@ -540,3 +540,11 @@ def test_short_last_batch_renders_exact():
     )
     assert [step.samples for step in trace.steps] == [(1, 2), (3,)]
     assert r"\approx" not in render_latex(trace)
+
+
+def test_combined_gradient_reason_is_math():
+    markdown = render_markdown(example_trace("binary-cross-entropy"))
+    assert (
+        r"because $\sigma'(z) = a^{[1]} (1 - a^{[1]})$ cancels the denominator"
+        in markdown
+    )

@@ -332,17 +332,23 @@ class _Writer:
             )
         if self.combined:
             activation = self.trace.network.layers[-1].activation
-            reason = (
-                "because the targets of each sample sum to 1"
+            reason: tuple[str | Math, ...] = (
+                ", because the targets of each sample sum to 1"
                 if activation.name == "softmax"
-                else r"because \sigma'(z) = a (1 - a) cancels the denominator"
+                else ", because ",
             )
+            if activation.name != "softmax":
+                reason += (
+                    Math(rf"\sigma'(z) = {output} (1 - {output})"),
+                    " cancels the denominator",
+                )
             yield paragraph(
                 "With ",
                 Math(activation.latex_name),
                 " on the output layer the two factors of the chain rule combine: ",
                 Math(rf"{n.gradient('z', last)} = {output} - {target}"),
-                f", {reason}. The derivation uses this directly.",
+                *reason,
+                ". The derivation uses this directly.",
             )
         yield from self.backward_definitions()
 
