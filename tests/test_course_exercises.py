@@ -545,6 +545,6 @@ def test_short_last_batch_renders_exact():
 def test_combined_gradient_reason_is_math():
     markdown = render_markdown(example_trace("binary-cross-entropy"))
     assert (
-        r"because $\sigma'(z) = a^{[1]} (1 - a^{[1]})$ cancels the denominator"
-        in markdown
+        r"because $\sigma'(z) = \sigma(z) \bigl(1 - \sigma(z)\bigr)$ cancels the "
+        "denominator" in markdown
     )

@@ -339,7 +339,10 @@ class _Writer:
             )
             if activation.name != "softmax":
                 reason += (
-                    Math(rf"\sigma'(z) = {output} (1 - {output})"),
+                    Math(
+                        f"{activation.latex_name}'(z) = "
+                        f"{activation.derivative_definition}"
+                    ),
                     " cancels the denominator",
                 )
             yield paragraph(
